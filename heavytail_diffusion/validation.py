@@ -1,0 +1,150 @@
+"""The one validation layer: every public entry point checks its arrays and arguments here."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from .errors import DataError
+
+__all__ = [
+    "as_generator",
+    "check_array",
+    "check_sample",
+    "check_positive_int",
+    "check_probability",
+    "column_label",
+]
+
+
+def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """Return a numpy Generator from a seed, an existing Generator (returned as is) or None (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, Integral | np.integer):
+        return np.random.default_rng(None if seed is None else int(seed))
+    raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
+
+
+def column_label(columns, j: int) -> str:
+    """A human label for column j: its name when known, else its index."""
+    if columns is not None and j < len(columns):
+        return f"column '{columns[j]}'"
+    return f"column {j}"
+
+
+def check_array(
+    X,
+    name: str = "X",
+    *,
+    ndim: int | None = 2,
+    min_rows: int = 1,
+    dim: int | None = None,
+    columns=None,
+    allow_constant: bool = True,
+    finite: bool = True,
+) -> np.ndarray:
+    """Validate and convert array-like input to float64.
+
+    Parameters
+    ----------
+    X : array-like
+        Data; a 1-D array is promoted to shape (n, 1) when ``ndim == 2``.
+    name : str
+        Argument name used in error messages.
+    ndim : {1, 2, None}
+        Required dimensionality after promotion (None keeps the input's).
+    min_rows : int
+        Minimum number of rows (observations).
+    dim : int, optional
+        Required number of columns.
+    columns : sequence of str, optional
+        Column names used in error messages.
+    allow_constant : bool
+        If False, a column with a single distinct value is an error.
+    finite : bool
+        If True, NaN and +-inf are errors (naming the column and the first bad row).
+
+    Returns
+    -------
+    ndarray of float64 with the requested dimensionality.
+
+    Raises
+    ------
+    DataError
+        On non-numeric, wrongly shaped, too short, non-finite or constant input.
+    """
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise DataError(f"{name} could not be read as an array: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"{name} must be numeric, got values of dtype {arr.dtype}") from None
+    if np.iscomplexobj(arr):
+        raise DataError(f"{name} must be real-valued, got complex numbers")
+    arr = np.asarray(arr, dtype=np.float64)
+    if ndim == 2 and arr.ndim == 1:
+        arr = arr[:, None]
+    if ndim == 1 and arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if ndim is not None and arr.ndim != ndim:
+        raise DataError(f"{name} must be {ndim}-D, got an array of shape {arr.shape}")
+    if arr.ndim == 0:
+        raise DataError(f"{name} must be an array, got a scalar")
+    n = arr.shape[0]
+    if n < min_rows:
+        raise DataError(f"{name} has {n} rows; at least {min_rows} are needed")
+    if dim is not None and arr.ndim == 2 and arr.shape[1] != dim:
+        raise DataError(f"{name} has {arr.shape[1]} columns; the model was fitted on {dim}")
+    if arr.ndim == 2 and arr.shape[1] == 0:
+        raise DataError(f"{name} has no columns")
+    a2 = arr if arr.ndim == 2 else arr[:, None]
+    if finite:
+        bad = ~np.isfinite(a2)
+        if bad.any():
+            rows, cols = np.nonzero(bad)
+            j, i = int(cols[0]), int(rows[np.argmax(cols == cols[0])])
+            kind = "NaN" if np.isnan(a2[i, j]) else "infinite"
+            raise DataError(
+                f"{name} {column_label(columns, j)} has {int(bad[:, j].sum())} non-finite values "
+                f"(first: {kind} at row {i}); remove or impute them first"
+            )
+    if not allow_constant:
+        for j in range(a2.shape[1]):
+            col = a2[:, j]
+            if n > 0 and np.all(col == col[0]):
+                raise DataError(f"{name} {column_label(columns, j)} is constant (every value is {col[0]:g})")
+    return arr
+
+
+def check_sample(x, name: str = "x", *, min_size: int = 2) -> np.ndarray:
+    """Validate a 1-D sample (finite float64, at least ``min_size`` values)."""
+    return check_array(x, name, ndim=1, min_rows=min_size)
+
+
+def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as int, raising ValueError unless it is an integer >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, Integral | np.integer):
+        if isinstance(value, Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_probability(value, name: str, *, open_interval: bool = True) -> float:
+    """Return ``value`` as float, raising ValueError unless it lies in (0, 1) (or [0, 1])."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}") from None
+    ok = (0.0 < v < 1.0) if open_interval else (0.0 <= v <= 1.0)
+    if not ok:
+        raise ValueError(f"{name} must lie in {'(0, 1)' if open_interval else '[0, 1]'}, got {v}")
+    return v
