@@ -22,10 +22,10 @@ __all__ = [
     "MIN_ROWS",
     "DataWarning",
     "Table",
-    "load_table",
+    "dataset_path",
     "list_datasets",
     "load_dataset",
-    "dataset_path",
+    "load_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,11 @@ class Table:
     n_dropped: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.values, np.ndarray) or self.values.ndim != 2 or self.values.dtype != np.float64:
+        if (
+            not isinstance(self.values, np.ndarray)
+            or self.values.ndim != 2
+            or self.values.dtype != np.float64
+        ):
             raise TypeError("Table.values must be a 2-D float64 ndarray")
         if len(self.columns) != self.values.shape[1]:
             raise ValueError(f"Table has {self.values.shape[1]} value columns but {len(self.columns)} names")
@@ -232,7 +236,7 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
     if kind == "parquet":
         try:
             df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many types
+        except (OSError, ValueError, ImportError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise DataError(f"{path}: cannot read as parquet ({type(exc).__name__}: {exc})") from None
         _check_duplicates(list(map(str, df.columns)), str(path))
         return df, _Origin(str(path), "parquet", path)
@@ -243,7 +247,7 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
         raw_header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, encoding=encoding)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty (no header and no data)") from None
-    except Exception as exc:
+    except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot parse the header ({type(exc).__name__}: {exc})") from None
     names = ["" if pd.isna(v) else str(v).strip() for v in raw_header.iloc[0].tolist()]
     _check_duplicates(names, str(path))
@@ -258,7 +262,7 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
         )
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: not a consistent table with delimiter {sep!r} ({exc})") from None
-    except Exception as exc:
+    except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the file ({type(exc).__name__}: {exc})") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, _Origin(str(path), "text", path, sep=sep)
@@ -287,7 +291,7 @@ def _as_frame(source) -> tuple[pd.DataFrame, _Origin]:
         df = source.copy()
         df.columns = names
         return df.reset_index(drop=True), _Origin("DataFrame", "DataFrame", index=source.index)
-    if isinstance(source, np.ndarray) or isinstance(source, (list, tuple)):
+    if isinstance(source, (np.ndarray, list, tuple)):
         arr = np.asarray(source)
         if arr.ndim == 1:
             df = pd.DataFrame({"x": arr})
@@ -361,7 +365,7 @@ def _parse_columns(columns) -> list[str] | None:
         return None
     if isinstance(columns, str):
         cols = [c.strip() for c in columns.split(",")]
-    elif isinstance(columns, Sequence) or isinstance(columns, (np.ndarray, pd.Index)):
+    elif isinstance(columns, (Sequence, np.ndarray, pd.Index)):
         cols = [str(c).strip() for c in columns]
     else:
         raise DataError(f"columns must be a list of names or a comma-separated string, got {columns!r}")
@@ -426,13 +430,13 @@ def load_table(source, columns=None, dropna: bool = False, *, min_rows: int = MI
         what = "has a header but no data rows" if origin.kind == "text" else "has no rows"
         raise DataError(f"{label}: {what}")
 
+    if isinstance(columns, str) and columns.strip() in available:
+        columns = [columns.strip()]  # a single name that itself contains a comma
     wanted = _parse_columns(columns)
     skipped: list[str] = []
     kept: list[str] = []
     arrays: list[np.ndarray] = []
     if wanted is not None:
-        if len(wanted) == 1 and wanted[0] not in available and isinstance(columns, str) and columns in available:
-            wanted = [columns]
         for name in wanted:
             if name not in available:
                 raise _unknown_column(name, available, label)
