@@ -115,8 +115,18 @@ class _Origin:
     (the header is line 1; quoted fields spanning lines and blank lines are accounted for).
     """
 
-    def __init__(self, label: str, kind: str, path: Path | None = None, sep: str = ",", index=None):
+    def __init__(
+        self,
+        label: str,
+        kind: str,
+        path: Path | None = None,
+        sep: str = ",",
+        index=None,
+        encoding: str = "utf-8-sig",
+        keep_blank: bool = False,
+    ):
         self.label, self.kind, self.path, self.sep, self.index = label, kind, path, sep, index
+        self.encoding, self.keep_blank = encoding, keep_blank
         self._lines: list[int] | None = None
 
     def _line_numbers(self) -> list[int]:
@@ -125,12 +135,13 @@ class _Origin:
             import csv
 
             lines: list[int] = []
-            with _open_text(self.path) as fh:
+            with _open_text(self.path, self.encoding) as fh:
                 reader = csv.reader(fh, delimiter=self.sep)
                 start = 1
                 header_seen = False
                 for rec in reader:
-                    if rec and not (len(rec) == 1 and not rec[0].strip()):
+                    blank = not rec or (len(rec) == 1 and not rec[0].strip())
+                    if not blank or (self.keep_blank and header_seen):
                         if header_seen:
                             lines.append(start)
                         header_seen = True
@@ -206,10 +217,10 @@ def _sniff_sep(path: Path, ext: str) -> tuple[str, str]:
             raise DataError(f"{path}: cannot read the file ({exc})") from None
     else:  # pragma: no cover - cp1252 decodes almost anything
         raise DataError(f"{path}: not a text file (cannot decode it as UTF-8 or Windows-1252)")
-    if encoding != "utf-8-sig":
-        _report(f"{path}: not valid UTF-8; read it as Windows-1252 (check non-ASCII column names)")
     if "\x00" in header:
         raise DataError(f"{path}: looks like a binary file, not a delimited text table")
+    if encoding != "utf-8-sig":
+        _report(f"{path}: not valid UTF-8; read it as Windows-1252 (check non-ASCII column names)")
     if ext in {".tsv", ".tab"}:
         return "\t", encoding
     counts = {sep: len(_split_header(header, sep)) - 1 for sep in (",", ";", "\t")}
@@ -251,6 +262,9 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
         raise DataError(f"{path}: cannot parse the header ({type(exc).__name__}: {exc})") from None
     names = ["" if pd.isna(v) else str(v).strip() for v in raw_header.iloc[0].tolist()]
     _check_duplicates(names, str(path))
+    # In a one-column file an empty value is an empty line: keep those as missing values (never drop
+    # them silently); in wider files blank lines carry no data and are skipped.
+    one_col = len(names) == 1
     try:
         df = pd.read_csv(
             path,
@@ -259,13 +273,29 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
             na_values=sorted(_MISSING - {""}),
             keep_default_na=True,
             skipinitialspace=True,
+            skip_blank_lines=not one_col,
         )
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: not a consistent table with delimiter {sep!r} ({exc})") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the file ({type(exc).__name__}: {exc})") from None
     df.columns = [str(c).strip() for c in df.columns]
-    return df, _Origin(str(path), "text", path, sep=sep)
+    if one_col and len(df):
+        n_trailing = _trailing_blank_lines(path, encoding)
+        if n_trailing:
+            df = df.iloc[: len(df) - n_trailing]
+    origin = _Origin(str(path), "text", path, sep=sep, encoding=encoding, keep_blank=one_col)
+    return df, origin
+
+
+def _trailing_blank_lines(path: Path, encoding: str) -> int:
+    """Number of blank lines at the end of a text file (after the last line with content)."""
+    with _open_text(path, encoding) as fh:
+        lines = fh.read().splitlines()
+    k = 0
+    while k < len(lines) and not lines[len(lines) - 1 - k].strip():
+        k += 1
+    return k
 
 
 def _check_duplicates(names: Sequence[str], label: str) -> None:
