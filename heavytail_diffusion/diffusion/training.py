@@ -1,0 +1,244 @@
+"""Training of the EDM denoiser: AdamW + cosine schedule, EMA weights, validation split and early stopping."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import DataError, NumericalError
+from ..validation import check_array, check_positive_int, check_probability
+from .denoiser import DEFAULT_NET, Denoiser, MLPDenoiserNet
+from .edm import dsm_loss, sample_training_sigmas
+
+__all__ = ["train_denoiser", "resolve_device"]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; ``"cpu"``/``"cuda"``/a torch.device as given."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but CUDA is not available; use device='auto' or 'cpu'")
+    return torch.device(device)
+
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then a cosine decay to 0 at ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+@torch.no_grad()
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(pm, 1.0 - decay)
+
+
+@torch.no_grad()
+def _fixed_loss(denoiser, x0, sigma, noise, batch: int = 8192) -> float:
+    tot = 0.0
+    for i in range(0, x0.shape[0], batch):
+        sl = slice(i, i + batch)
+        tot += float(dsm_loss(denoiser, x0[sl], sigma[sl], noise[sl])) * x0[sl].shape[0]
+    return tot / x0.shape[0]
+
+
+def train_denoiser(
+    X,
+    sigma_max: float,
+    *,
+    sigma_min: float = 0.002,
+    sigma_data: float | None = None,
+    steps: int = 8000,
+    batch_size: int = 512,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-4,
+    warmup: int | None = None,
+    ema_decay: float = 0.999,
+    P_mean: float = -1.2,
+    P_std: float = 1.2,
+    sigma_mode: str = "clip",
+    val_fraction: float = 0.1,
+    eval_every: int = 250,
+    n_val_repeats: int = 4,
+    patience: int | None = 8,
+    width: int = DEFAULT_NET["width"],
+    mults: Sequence[int] = DEFAULT_NET["mults"],
+    emb_dim: int = DEFAULT_NET["emb_dim"],
+    groups: int = DEFAULT_NET["groups"],
+    seed: int | None = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> tuple[Denoiser, pd.DataFrame]:
+    """Fit an EDM denoiser ``D(x, sigma)`` to the rows of ``X`` for noise levels in [sigma_min, sigma_max].
+
+    Each step draws a minibatch of training rows, noise levels ``sigma`` (log-normal, see
+    :func:`~heavytail_diffusion.diffusion.edm.sample_training_sigmas`) and fresh ``eps``, and takes an AdamW
+    step on the weighted denoising loss (:func:`~heavytail_diffusion.diffusion.edm.dsm_loss`). An exponential
+    moving average (EMA) of the weights is kept; every ``eval_every`` steps the EMA denoiser is scored on a
+    FIXED validation set (held-out rows, each repeated ``n_val_repeats`` times with noise levels and ``eps``
+    drawn once), and the EMA weights with the lowest validation loss are returned. Training stops early after
+    ``patience`` evaluations without improvement (the method's prototype overfitted a 10-D denoiser after about
+    4k steps on 10k rows).
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d)
+        Training rows, already preprocessed (standardised or robust-scaled). NaN/inf are a DataError.
+    sigma_max : float
+        Largest training noise level: ``sigma_T`` for the truncated model, 80 for full EDM.
+    sigma_min : float
+        Smallest training noise level (0.002, as the samplers' last level).
+    sigma_data : float, optional
+        Data scale for the preconditioning; default the standard deviation of all entries of the training rows.
+    steps : int
+        Maximum number of optimisation steps.
+    batch_size : int
+        Rows per step (capped at the number of training rows).
+    lr : float
+        Peak AdamW learning rate (linear warm-up over ``warmup`` steps, default 5% of ``steps``, then cosine
+        decay to 0). The paper's value is 1e-4; 1e-3 reaches a lower validation loss within the CPU step budget
+        here (see ``analyses/bench_diffusion_cost.py``).
+    weight_decay : float
+        AdamW weight decay.
+    ema_decay : float
+        EMA decay per step; the effective decay is ``min(ema_decay, (1 + t) / (10 + t))`` so early averages
+        are not dominated by the random initialisation.
+    P_mean, P_std, sigma_mode : float, float, {"clip", "truncate"}
+        Training noise-level distribution (EDM: -1.2, 1.2; clipped to [sigma_min, sigma_max]).
+    val_fraction : float
+        Fraction of rows held out for validation (at least 1 row is kept on each side).
+    eval_every : int
+        Steps between validation evaluations (and history rows).
+    n_val_repeats : int
+        Number of (sigma, eps) draws per validation row in the fixed validation set.
+    patience : int or None
+        Evaluations without improvement before stopping; None disables early stopping.
+    width, mults, emb_dim, groups : network configuration (:class:`~.denoiser.MLPDenoiserNet`).
+    seed : int or None
+        Seed of the split, the initialisation and every random draw; on CPU the result is deterministic.
+    device : {"auto", "cpu", "cuda"}
+        Where to train ("auto": CUDA when available).
+    progress : bool
+        Show a tqdm bar (only when stderr is a terminal).
+
+    Returns
+    -------
+    denoiser : Denoiser
+        In eval mode, on ``device``, with the best EMA weights.
+    history : DataFrame
+        One row per evaluation: ``step``, ``train_loss`` (mean over the steps since the last evaluation),
+        ``val_loss`` (EMA weights, fixed validation set), ``lr``. ``history.attrs`` holds ``best_step``,
+        ``best_val_loss``, ``stopped_early``, ``sigma_data``, ``n_train``, ``n_val``.
+
+    Raises
+    ------
+    DataError
+        For non-finite or malformed ``X``, or fewer than 2 rows.
+    NumericalError
+        When the training loss becomes NaN or infinite (the message names the step).
+    """
+    X = check_array(X, "X", min_rows=2)
+    n, d = X.shape
+    sigma_max, sigma_min = float(sigma_max), float(sigma_min)
+    if not (0 < sigma_min < sigma_max and math.isfinite(sigma_max)):
+        raise ValueError(f"need 0 < sigma_min < sigma_max < inf, got sigma_min={sigma_min}, sigma_max={sigma_max}")
+    steps = check_positive_int(steps, "steps")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    eval_every = check_positive_int(eval_every, "eval_every")
+    n_val_repeats = check_positive_int(n_val_repeats, "n_val_repeats")
+    val_fraction = check_probability(val_fraction, "val_fraction")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be a finite number > 0, got {lr}")
+    if not 0 <= ema_decay < 1:
+        raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
+    if patience is not None:
+        patience = check_positive_int(patience, "patience")
+    warmup = max(1, int(0.05 * steps)) if warmup is None else check_positive_int(warmup, "warmup")
+    dev = resolve_device(device)
+
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    perm = rng.permutation(n)
+    n_val = min(n - 1, max(1, int(round(val_fraction * n))))
+    X_val, X_tr = X[perm[:n_val]], X[perm[n_val:]]
+    if sigma_data is None:
+        sigma_data = float(X_tr.std())
+        if not sigma_data > 0:
+            raise DataError("X has zero variance; a denoiser cannot be fitted to constant data")
+    n_tr = X_tr.shape[0]
+    batch_size = min(batch_size, n_tr)
+
+    sig_kw = dict(P_mean=P_mean, P_std=P_std, sigma_min=sigma_min, sigma_max=sigma_max, mode=sigma_mode)
+    xv = torch.as_tensor(np.repeat(X_val, n_val_repeats, axis=0), dtype=torch.float32)
+    sv = sample_training_sigmas(xv.shape[0], generator=gen, **sig_kw)
+    ev = torch.randn(xv.shape, generator=gen)
+    xv, sv, ev = xv.to(dev), sv.to(dev), ev.to(dev)
+    xt = torch.as_tensor(X_tr, dtype=torch.float32, device=dev)
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(rng.integers(2**62)))
+        net = MLPDenoiserNet(d, width=width, mults=mults, emb_dim=emb_dim, groups=groups)
+    model = Denoiser(net, sigma_data).to(dev)
+    ema = copy.deepcopy(model).eval()
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warmup, steps))
+
+    best_val, best_step, best_state = _fixed_loss(ema, xv, sv, ev), 0, copy.deepcopy(ema.state_dict())
+    rows = [{"step": 0, "train_loss": float("nan"), "val_loss": best_val, "lr": 0.0}]
+    bad_evals, stopped_early, run_loss, run_count = 0, False, 0.0, 0
+    bar = tqdm(range(1, steps + 1), desc="denoiser", disable=None if progress else True, leave=False)
+    for step in bar:
+        idx = torch.randint(n_tr, (batch_size,), generator=gen).to(dev)
+        sigma = sample_training_sigmas(batch_size, generator=gen, **sig_kw).to(dev)
+        noise = torch.randn((batch_size, d), generator=gen).to(dev)
+        loss = dsm_loss(model, xt[idx], sigma, noise)
+        if not torch.isfinite(loss):
+            raise NumericalError(
+                f"denoiser training loss became {loss.item()} at step {step} of {steps}; lower the learning "
+                f"rate (lr={lr:g}) or check the scaling of X (sigma_data={sigma_data:.4g}, max |X| = "
+                f"{np.abs(X).max():.4g}; preprocess heavy-tailed columns with a robust or signed-log transform)"
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        _ema_update(ema, model, min(ema_decay, (1 + step) / (10 + step)))
+        run_loss += loss.item()
+        run_count += 1
+        if step % eval_every == 0 or step == steps:
+            val = _fixed_loss(ema, xv, sv, ev)
+            if not math.isfinite(val):
+                raise NumericalError(f"validation loss became {val} at step {step}; lower the learning rate")
+            rows.append({"step": step, "train_loss": run_loss / run_count, "val_loss": val,
+                         "lr": sched.get_last_lr()[0]})
+            run_loss, run_count = 0.0, 0
+            bar.set_postfix(val=f"{val:.4f}", best=f"{min(val, best_val):.4f}")
+            if val < best_val:
+                best_val, best_step, bad_evals = val, step, 0
+                best_state = copy.deepcopy(ema.state_dict())
+            else:
+                bad_evals += 1
+                if patience is not None and bad_evals >= patience:
+                    stopped_early = True
+                    break
+    bar.close()
+    ema.load_state_dict(best_state)
+    history = pd.DataFrame(rows)
+    history.attrs.update(best_step=best_step, best_val_loss=best_val, stopped_early=stopped_early,
+                         sigma_data=sigma_data, n_train=n_tr, n_val=n_val)
+    return ema, history

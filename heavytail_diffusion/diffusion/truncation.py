@@ -1,0 +1,186 @@
+"""Choice of the truncation level sigma_T: the smallest noise level at which every 1-D projection is unimodal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import diptest
+import numpy as np
+import pandas as pd
+
+from ..validation import as_generator, check_array, check_positive_int
+
+__all__ = ["SigmaTSelection", "select_sigma_T", "dip_null"]
+
+
+@lru_cache(maxsize=32)
+def dip_null(n: int, n_sim: int = 1000, seed: int = 12345) -> tuple[float, float]:
+    """Mean and standard deviation of Hartigan's dip statistic for ``n`` i.i.d. Uniform(0, 1) draws.
+
+    The uniform is the least favourable unimodal law for the dip test (Hartigan & Hartigan 1985), so it is the
+    null against which dips are z-scored. Estimated by simulation (``n_sim`` samples, fixed ``seed``; cached).
+    """
+    rng = np.random.default_rng(seed)
+    dips = np.array([diptest.dipstat(np.sort(rng.random(n)), sort_x=False) for _ in range(n_sim)])
+    return float(dips.mean()), float(dips.std(ddof=1))
+
+
+@dataclass
+class SigmaTSelection:
+    """Result of :func:`select_sigma_T`.
+
+    Attributes
+    ----------
+    sigma_T : float
+        Selected level (in the units of X), the smallest grid value from which on every larger grid value passes.
+    grid : ndarray (m,)
+        Noise levels examined, increasing.
+    worst_z : ndarray (m,)
+        Largest dip z-score over the directions at each level.
+    worst_direction : ndarray (m, d)
+        Unit direction attaining ``worst_z`` at each level.
+    passed : ndarray of bool (m,)
+        ``worst_z <= z_threshold`` at each level.
+    z : ndarray (m, n_directions)
+        Every direction's z-score at every level.
+    directions : ndarray (n_directions, d)
+        The random unit directions.
+    z_threshold : float
+        Decision threshold used.
+    null_mean, null_std : float
+        Dip statistic under the uniform null at the subsample size.
+    converged : bool
+        False when even the largest grid level fails (``sigma_T`` is then the largest grid value).
+    """
+
+    sigma_T: float
+    grid: np.ndarray
+    worst_z: np.ndarray
+    worst_direction: np.ndarray
+    passed: np.ndarray
+    z: np.ndarray = field(repr=False)
+    directions: np.ndarray = field(repr=False)
+    z_threshold: float = 0.0
+    null_mean: float = 0.0
+    null_std: float = 1.0
+    converged: bool = True
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per grid level: ``sigma``, ``worst_z``, ``passed``."""
+        return pd.DataFrame({"sigma": self.grid, "worst_z": self.worst_z, "passed": self.passed})
+
+
+def select_sigma_T(
+    X,
+    *,
+    n_directions: int = 200,
+    sigma_grid=None,
+    n_subsample: int = 2000,
+    n_noise: int = 3,
+    z_threshold: float = 0.0,
+    seed: int | np.random.Generator | None = 0,
+    return_diagnostics: bool = True,
+) -> SigmaTSelection | float:
+    """Smallest noise level sigma at which ``x + sigma eps`` is unimodal along every random 1-D projection.
+
+    For each level ``sigma`` on the grid and each random unit direction ``u``, the projections
+    ``u^T (x_i + sigma eps_i)`` of a subsample of rows are tested with Hartigan's dip statistic (Hartigan &
+    Hartigan 1985, ``diptest`` package), z-scored against its Uniform null at the subsample size:
+    ``z = (dip - mean_null) / sd_null``. A level passes when the WORST direction has ``z <= z_threshold``.
+    The same noise draw ``eps`` is used at every level (common random numbers), and the result is made
+    monotone: ``sigma_T`` is the smallest grid level from which on every larger level passes.
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Data in the units the diffusion runs in (preprocessed).
+    n_directions : int
+        Number of random unit directions (Gaussian, normalised); the coordinate axes are always added. In
+        1-D the only direction is the axis.
+    sigma_grid : array-like, optional
+        Levels to examine (> 0). Default: 40 log-spaced values from 0.05 to 10 times the data scale
+        ``sqrt(mean column variance)`` (so 0.05..10 for standardised data).
+    n_subsample : int
+        Rows used (random subsample when n is larger); also the null's sample size.
+    n_noise : int
+        Independent noise draws per level; each direction's z-score is averaged over them. Averaging removes
+        most of the spurious "worst direction" spikes that the maximum over hundreds of near-Gaussian
+        projections otherwise produces at large sigma (a single Gaussian sample of 2000 has z about
+        -1.9 +- 0.5, and its maximum over 200 directions reaches about 0).
+    z_threshold : float
+        Decision threshold on the worst (direction-maximal, noise-averaged) z-score. The default 0 asks that
+        no projection is more multimodal than the average Uniform sample, the flattest unimodal law. Measured
+        with the defaults (10k rows, 2 data seeds x 2 selection seeds): 0.65-0.75 on ``ht2d``, 0.10-0.17 on
+        ``ht10d``, 0.42-0.56 on ``gmm2d``. The paper reports about 1.0-1.24 (2-D) and 2.3 (10-D): we do not
+        reproduce the 10-D value, because the 20-component 10-D mixture shows hardly any multimodality
+        along random projections even without noise (worst z about 1 at sigma = 0.05). A negative threshold
+        is stricter (larger sigma_T), a positive one laxer.
+    seed : int, Generator or None
+        Seeds the subsample, the directions and the noise.
+    return_diagnostics : bool
+        Return a :class:`SigmaTSelection` (default) rather than the float sigma_T.
+
+    References
+    ----------
+    J. A. Hartigan, P. M. Hartigan. The dip test of unimodality. Ann. Statist. 13 (1985) 70-84.
+    Fassina, Cardoso, Le Corff, Romary. Truncated diffusion with heavy-tailed priors, arXiv:2603.00772 (2026).
+    """
+    X = check_array(X, "X", min_rows=10)
+    n, d = X.shape
+    n_directions = check_positive_int(n_directions, "n_directions")
+    n_subsample = check_positive_int(n_subsample, "n_subsample", minimum=10)
+    n_noise = check_positive_int(n_noise, "n_noise")
+    rng = as_generator(seed)
+    scale = float(np.sqrt(np.mean(X.var(axis=0))))
+    if sigma_grid is None:
+        if not scale > 0:
+            raise ValueError("X is constant; give sigma_grid explicitly")
+        grid = np.geomspace(0.05, 10.0, 40) * scale
+    else:
+        grid = np.sort(np.asarray(sigma_grid, dtype=float).ravel())
+        if grid.size == 0 or not np.all(np.isfinite(grid)) or grid[0] <= 0:
+            raise ValueError("sigma_grid must be a non-empty array of finite values > 0")
+    if n > n_subsample:
+        X = X[rng.choice(n, n_subsample, replace=False)]
+    m = X.shape[0]
+    if d == 1:
+        U = np.ones((1, 1))
+    else:
+        G = rng.standard_normal((n_directions, d))
+        U = np.vstack([np.eye(d), G / np.linalg.norm(G, axis=1, keepdims=True)])
+    PX = X @ U.T  # (m, n_dirs): projections of the data
+    PE = [rng.standard_normal((m, d)) @ U.T for _ in range(n_noise)]  # fixed noise draws (common random numbers)
+    mu, sd = dip_null(m)
+
+    z = np.zeros((grid.size, U.shape[0]))
+    for i, s in enumerate(grid):
+        for E in PE:
+            P = np.sort(PX + s * E, axis=0)
+            for j in range(U.shape[0]):
+                z[i, j] += (diptest.dipstat(P[:, j], sort_x=False) - mu) / sd
+    z /= n_noise
+    worst = z.max(axis=1)
+    arg = z.argmax(axis=1)
+    passed = worst <= z_threshold
+    failing = np.flatnonzero(~passed)
+    if failing.size == 0:
+        k, converged = 0, True
+    elif failing[-1] == grid.size - 1:
+        k, converged = grid.size - 1, False
+    else:
+        k, converged = failing[-1] + 1, True
+    res = SigmaTSelection(
+        sigma_T=float(grid[k]), grid=grid, worst_z=worst, worst_direction=U[arg], passed=passed, z=z,
+        directions=U, z_threshold=float(z_threshold), null_mean=mu, null_std=sd, converged=converged,
+    )
+    if not converged:
+        import warnings
+
+        warnings.warn(
+            f"x + sigma*eps is still multimodal along some direction at the largest grid level {grid[-1]:.4g} "
+            f"(worst z = {worst[-1]:.2f} > {z_threshold}); returning that level. Extend sigma_grid.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return res if return_diagnostics else res.sigma_T
