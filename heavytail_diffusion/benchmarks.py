@@ -258,17 +258,20 @@ class StudentTMixture(Benchmark):
     def _unit(self):
         return stats.norm if np.isinf(self.df) else stats.t(self.df)
 
+    def _unit_cdf(self, u):  # standard t (or normal) CDF via scipy.special: no frozen-distribution overhead
+        return special.ndtr(u) if np.isinf(self.df) else special.stdtr(self.df, u)
+
     def marginal_cdf(self, x, j: int):
         """Exact CDF of marginal j at ``x`` (any shape)."""
         x = np.asarray(x, dtype=np.float64)[..., None]
         u = (x - self.locs[:, j]) / self._marg_scale[:, j]
-        return np.sum(self.weights * self._unit().cdf(u), axis=-1)
+        return np.sum(self.weights * self._unit_cdf(u), axis=-1)
 
     def marginal_sf(self, x, j: int):
         """Exact survival function P(X_j > x) of marginal j (accurate deep in the upper tail)."""
         x = np.asarray(x, dtype=np.float64)[..., None]
         u = (x - self.locs[:, j]) / self._marg_scale[:, j]
-        return np.sum(self.weights * self._unit().sf(u), axis=-1)
+        return np.sum(self.weights * self._unit_cdf(-u), axis=-1)
 
     def _marginal_quantile_exact(self, q):
         unit = self._unit()
