@@ -12,15 +12,18 @@ from .samplers import (
     sample,
 )
 from .training import resolve_device, train_denoiser
+from .truncation import SigmaTSelection, dip_null, select_sigma_T
 
 __all__ = [
     "DEFAULT_NET",
+    "SAMPLERS",
     "Denoiser",
     "EDMPreconditioning",
     "MLPDenoiserNet",
-    "SAMPLERS",
+    "SigmaTSelection",
     "SinusoidalEmbedding",
     "ddpm_sampler",
+    "dip_null",
     "dsm_loss",
     "euler_maruyama_sampler",
     "heun_sampler",
@@ -29,5 +32,6 @@ __all__ = [
     "resolve_device",
     "sample",
     "sample_training_sigmas",
+    "select_sigma_T",
     "train_denoiser",
 ]

@@ -10,7 +10,7 @@ from torch import nn
 
 from .edm import EDMPreconditioning
 
-__all__ = ["SinusoidalEmbedding", "MLPDenoiserNet", "Denoiser", "DEFAULT_NET"]
+__all__ = ["DEFAULT_NET", "Denoiser", "MLPDenoiserNet", "SinusoidalEmbedding"]
 
 #: Default network configuration (see ``analyses/bench_diffusion_cost.py`` for the measured trade-off:
 #: the paper's ``width=256, mults=(2, 4, 4, 2)`` is too slow on 2 CPU cores for the cost goals).
@@ -96,8 +96,13 @@ class MLPDenoiserNet(nn.Module):
         bad = [w for w in (width, *widths) if w % groups]
         if bad:
             raise ValueError(f"groups={groups} must divide every width, but not {bad}")
-        self.config = {"dim": int(dim), "width": int(width), "mults": list(mults), "emb_dim": int(emb_dim),
-                       "groups": int(groups)}
+        self.config = {
+            "dim": int(dim),
+            "width": int(width),
+            "mults": list(mults),
+            "emb_dim": int(emb_dim),
+            "groups": int(groups),
+        }
         self.embed = nn.Sequential(SinusoidalEmbedding(emb_dim), nn.Linear(emb_dim, emb_dim), nn.SiLU())
         self.inp = nn.Linear(dim, width)
         self.blocks = nn.ModuleList(

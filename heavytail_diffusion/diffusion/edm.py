@@ -29,7 +29,7 @@ from typing import Literal
 
 import torch
 
-__all__ = ["EDMPreconditioning", "sample_training_sigmas", "dsm_loss"]
+__all__ = ["EDMPreconditioning", "dsm_loss", "sample_training_sigmas"]
 
 
 class EDMPreconditioning:
@@ -77,7 +77,9 @@ class EDMPreconditioning:
         sd = self.sigma_data
         return (sigma**2 + sd**2) / (sigma * sd) ** 2
 
-    def coefficients(self, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def coefficients(
+        self, sigma: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(c_skip, c_out, c_in, c_noise)`` at ``sigma`` (a tensor of any shape)."""
         return self.c_skip(sigma), self.c_out(sigma), self.c_in(sigma), self.c_noise(sigma)
 

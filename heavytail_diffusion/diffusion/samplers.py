@@ -11,6 +11,7 @@ Network evaluations (NFE) per row: Heun ``2 K - 1`` (no correction on the last s
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Literal
@@ -24,13 +25,13 @@ from ..validation import check_array, check_positive_int
 from .training import resolve_device
 
 __all__ = [
-    "karras_sigmas",
-    "heun_sampler",
+    "SAMPLERS",
     "ddpm_sampler",
     "euler_maruyama_sampler",
-    "sample",
+    "heun_sampler",
+    "karras_sigmas",
     "nfe_for",
-    "SAMPLERS",
+    "sample",
 ]
 
 DenoiserFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -50,7 +51,9 @@ def karras_sigmas(n_steps: int, sigma_max: float, sigma_min: float = 0.002, rho:
     n_steps = check_positive_int(n_steps, "n_steps")
     sigma_max, sigma_min, rho = float(sigma_max), float(sigma_min), float(rho)
     if not (0 < sigma_min <= sigma_max and math.isfinite(sigma_max)):
-        raise ValueError(f"need 0 < sigma_min <= sigma_max < inf, got sigma_min={sigma_min}, sigma_max={sigma_max}")
+        raise ValueError(
+            f"need 0 < sigma_min <= sigma_max < inf, got sigma_min={sigma_min}, sigma_max={sigma_max}"
+        )
     if not rho > 0:
         raise ValueError(f"rho must be > 0, got {rho}")
     if n_steps == 1:
@@ -82,7 +85,7 @@ def heun_sampler(denoiser: DenoiserFn, x_T: torch.Tensor, sigmas: torch.Tensor) 
         Decreasing levels ending in 0 (e.g. :func:`karras_sigmas`).
     """
     x = x_T
-    for s, s_next in zip(sigmas[:-1], sigmas[1:]):
+    for s, s_next in itertools.pairwise(sigmas):
         s, s_next = _level(s, x), _level(s_next, x)
         d = (x - denoiser(x, s)) / s
         x_euler = x + (s_next - s) * d
@@ -110,7 +113,7 @@ def ddpm_sampler(
     (to 0) has zero variance: ``x <- D(x, sigma_min)``. NFE = K.
     """
     x = x_T
-    for s, s_next in zip(sigmas[:-1], sigmas[1:]):
+    for s, s_next in itertools.pairwise(sigmas):
         s, s_next = _level(s, x), _level(s_next, x)
         x0 = denoiser(x, s)
         r = (s_next / s) ** 2
@@ -136,7 +139,7 @@ def euler_maruyama_sampler(
     The last step (to 0) is the noise-free ``x <- D(x, sigma_min)``. NFE = K.
     """
     x = x_T
-    for s, s_next in zip(sigmas[:-1], sigmas[1:]):
+    for s, s_next in itertools.pairwise(sigmas):
         s, s_next = _level(s, x), _level(s_next, x)
         x0 = denoiser(x, s)
         if s_next > 0:

@@ -16,7 +16,7 @@ from ..validation import check_array, check_positive_int, check_probability
 from .denoiser import DEFAULT_NET, Denoiser, MLPDenoiserNet
 from .edm import dsm_loss, sample_training_sigmas
 
-__all__ = ["train_denoiser", "resolve_device"]
+__all__ = ["resolve_device", "train_denoiser"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -154,7 +154,9 @@ def train_denoiser(
     n, d = X.shape
     sigma_max, sigma_min = float(sigma_max), float(sigma_min)
     if not (0 < sigma_min < sigma_max and math.isfinite(sigma_max)):
-        raise ValueError(f"need 0 < sigma_min < sigma_max < inf, got sigma_min={sigma_min}, sigma_max={sigma_max}")
+        raise ValueError(
+            f"need 0 < sigma_min < sigma_max < inf, got sigma_min={sigma_min}, sigma_max={sigma_max}"
+        )
     steps = check_positive_int(steps, "steps")
     batch_size = check_positive_int(batch_size, "batch_size")
     eval_every = check_positive_int(eval_every, "eval_every")
@@ -172,7 +174,7 @@ def train_denoiser(
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     perm = rng.permutation(n)
-    n_val = min(n - 1, max(1, int(round(val_fraction * n))))
+    n_val = min(n - 1, max(1, round(val_fraction * n)))
     X_val, X_tr = X[perm[:n_val]], X[perm[n_val:]]
     if sigma_data is None:
         sigma_data = float(X_tr.std())
@@ -181,7 +183,13 @@ def train_denoiser(
     n_tr = X_tr.shape[0]
     batch_size = min(batch_size, n_tr)
 
-    sig_kw = dict(P_mean=P_mean, P_std=P_std, sigma_min=sigma_min, sigma_max=sigma_max, mode=sigma_mode)
+    sig_kw = {
+        "P_mean": P_mean,
+        "P_std": P_std,
+        "sigma_min": sigma_min,
+        "sigma_max": sigma_max,
+        "mode": sigma_mode,
+    }
     xv = torch.as_tensor(np.repeat(X_val, n_val_repeats, axis=0), dtype=torch.float32)
     sv = sample_training_sigmas(xv.shape[0], generator=gen, **sig_kw)
     ev = torch.randn(xv.shape, generator=gen)
@@ -224,8 +232,14 @@ def train_denoiser(
             val = _fixed_loss(ema, xv, sv, ev)
             if not math.isfinite(val):
                 raise NumericalError(f"validation loss became {val} at step {step}; lower the learning rate")
-            rows.append({"step": step, "train_loss": run_loss / run_count, "val_loss": val,
-                         "lr": sched.get_last_lr()[0]})
+            rows.append(
+                {
+                    "step": step,
+                    "train_loss": run_loss / run_count,
+                    "val_loss": val,
+                    "lr": sched.get_last_lr()[0],
+                }
+            )
             run_loss, run_count = 0.0, 0
             bar.set_postfix(val=f"{val:.4f}", best=f"{min(val, best_val):.4f}")
             if val < best_val:
@@ -239,6 +253,12 @@ def train_denoiser(
     bar.close()
     ema.load_state_dict(best_state)
     history = pd.DataFrame(rows)
-    history.attrs.update(best_step=best_step, best_val_loss=best_val, stopped_early=stopped_early,
-                         sigma_data=sigma_data, n_train=n_tr, n_val=n_val)
+    history.attrs.update(
+        best_step=best_step,
+        best_val_loss=best_val,
+        stopped_early=stopped_early,
+        sigma_data=sigma_data,
+        n_train=n_tr,
+        n_val=n_val,
+    )
     return ema, history

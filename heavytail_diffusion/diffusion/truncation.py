@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..validation import as_generator, check_array, check_positive_int
 
-__all__ = ["SigmaTSelection", "select_sigma_T", "dip_null"]
+__all__ = ["SigmaTSelection", "dip_null", "select_sigma_T"]
 
 
 @lru_cache(maxsize=32)
@@ -150,7 +150,9 @@ def select_sigma_T(
         G = rng.standard_normal((n_directions, d))
         U = np.vstack([np.eye(d), G / np.linalg.norm(G, axis=1, keepdims=True)])
     PX = X @ U.T  # (m, n_dirs): projections of the data
-    PE = [rng.standard_normal((m, d)) @ U.T for _ in range(n_noise)]  # fixed noise draws (common random numbers)
+    PE = [
+        rng.standard_normal((m, d)) @ U.T for _ in range(n_noise)
+    ]  # fixed noise draws (common random numbers)
     mu, sd = dip_null(m)
 
     z = np.zeros((grid.size, U.shape[0]))
@@ -171,8 +173,17 @@ def select_sigma_T(
     else:
         k, converged = failing[-1] + 1, True
     res = SigmaTSelection(
-        sigma_T=float(grid[k]), grid=grid, worst_z=worst, worst_direction=U[arg], passed=passed, z=z,
-        directions=U, z_threshold=float(z_threshold), null_mean=mu, null_std=sd, converged=converged,
+        sigma_T=float(grid[k]),
+        grid=grid,
+        worst_z=worst,
+        worst_direction=U[arg],
+        passed=passed,
+        z=z,
+        directions=U,
+        z_threshold=float(z_threshold),
+        null_mean=mu,
+        null_std=sd,
+        converged=converged,
     )
     if not converged:
         import warnings

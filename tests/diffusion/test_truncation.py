@@ -1,0 +1,47 @@
+"""Tests of the choice of sigma_T by dip tests over random projections."""
+
+import numpy as np
+import pytest
+
+from heavytail_diffusion.diffusion import SigmaTSelection, select_sigma_T
+
+KW = {"n_directions": 50, "n_subsample": 2000, "n_noise": 3}
+
+
+def mixture(sep, n=3000, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[: n // 2, 0] += sep
+    return X
+
+
+def test_more_separated_mixture_needs_more_noise():
+    grid = np.geomspace(0.05, 10, 30)
+    a = select_sigma_T(mixture(3.0), sigma_grid=grid, seed=0, **KW)
+    b = select_sigma_T(mixture(6.0), sigma_grid=grid, seed=0, **KW)
+    assert isinstance(a, SigmaTSelection) and a.converged and b.converged
+    assert b.sigma_T > a.sigma_T > grid[0]
+    # monotone rule: every level from sigma_T on passes, the one below fails
+    k = int(np.searchsorted(b.grid, b.sigma_T))
+    assert b.passed[k:].all() and not b.passed[k - 1]
+    assert b.worst_direction.shape == (30, 3) and b.z.shape == (30, 53)
+    np.testing.assert_allclose(np.linalg.norm(b.worst_direction, axis=1), 1.0)
+    assert list(b.to_frame().columns) == ["sigma", "worst_z", "passed"]
+
+
+def test_unimodal_data_gives_smallest_level_and_seed_determinism():
+    X = np.random.default_rng(1).standard_t(5, size=(3000, 2))
+    r = select_sigma_T(X, seed=4, **KW)
+    assert r.sigma_T == r.grid[0]
+    assert select_sigma_T(X, seed=4, return_diagnostics=False, **KW) == r.sigma_T
+    one_d = select_sigma_T(mixture(6.0, d=1), seed=0, return_diagnostics=False, **KW)
+    assert one_d > 0.5
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="sigma_grid"):
+        select_sigma_T(mixture(3.0), sigma_grid=[-1.0, 1.0])
+    X = mixture(3.0)
+    X[3, 2] = np.inf
+    with pytest.raises(ValueError, match="row 3"):
+        select_sigma_T(X)
