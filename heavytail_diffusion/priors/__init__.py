@@ -23,13 +23,13 @@ from .marginals import GPDTailMarginal, MarginalTransform
 
 __all__ = [
     "DEFAULT_PRIOR",
+    "PRIORS",
     "EVTCopulaPrior",
     "EmpiricalPrior",
     "FlowPrior",
     "GPDTailMarginal",
     "GaussianPrior",
     "MarginalTransform",
-    "PRIORS",
     "Prior",
     "check_sigma_T",
     "load_prior",

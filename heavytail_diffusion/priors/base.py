@@ -16,7 +16,7 @@ __all__ = ["EmpiricalPrior", "GaussianPrior", "Prior", "check_sigma_T"]
 def check_sigma_T(sigma_T) -> float:
     """Validate a truncation level: a finite number >= 0 (0 means the prior models the clean law)."""
     if isinstance(sigma_T, bool) or not isinstance(sigma_T, Real | np.floating | np.integer):
-        raise ValueError(f"sigma_T must be a finite number >= 0, got {sigma_T!r}")
+        raise ValueError(f"sigma_T must be a finite number >= 0, got {sigma_T!r}")  # noqa: TRY004
     s = float(sigma_T)
     if not np.isfinite(s) or s < 0:
         raise ValueError(f"sigma_T must be a finite number >= 0, got {s}")
@@ -98,8 +98,10 @@ class Prior:
     def state_dict(self) -> dict[str, np.ndarray]:
         """Fitted state as a flat dict of numpy arrays (scalars as 0-d arrays); no Python objects."""
         self._check_fitted()
-        state = {"sigma_T": np.asarray(self.sigma_T_, dtype=np.float64),
-                 "n_features_in": np.asarray(self.n_features_in_, dtype=np.int64)}
+        state = {
+            "sigma_T": np.asarray(self.sigma_T_, dtype=np.float64),
+            "n_features_in": np.asarray(self.n_features_in_, dtype=np.int64),
+        }
         state.update(self._state())
         return state
 
@@ -110,13 +112,15 @@ class Prior:
     def from_state(cls, config: dict, state: dict) -> Prior:
         """Rebuild a fitted prior from :meth:`get_config` and :meth:`state_dict` (arrays or tensors)."""
         try:
-            state = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
-                     for k, v in state.items()}
+            state = {
+                k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
+                for k, v in state.items()
+            }
             self = cls(**config)
             self.sigma_T_ = float(state["sigma_T"])
             self.n_features_in_ = int(state["n_features_in"])
             self._load_state(state)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"cannot rebuild a {cls.__name__} from the saved state: {exc}") from exc
         return self
 
@@ -133,7 +137,6 @@ class Prior:
         except NotImplementedError:
             args = ""
         return f"{type(self).__name__}({args})"
-
 
 
 def _isotropic_normal_logpdf(sq_dist: np.ndarray, d: int, sigma: float) -> np.ndarray:

@@ -39,7 +39,10 @@ def t_copula_loglik(U: np.ndarray, corr: np.ndarray, df: float) -> float:
     maha = (w**2).sum(0)
     logdet = 2 * np.log(np.diag(L)).sum()
     joint = (
-        gammaln((df + d) / 2) - gammaln(df / 2) - 0.5 * d * np.log(df * np.pi) - 0.5 * logdet
+        gammaln((df + d) / 2)
+        - gammaln(df / 2)
+        - 0.5 * d * np.log(df * np.pi)
+        - 0.5 * logdet
         - 0.5 * (df + d) * np.log1p(maha / df)
     )
     margins = stats.t.logpdf(x, df).sum(1)
@@ -150,7 +153,9 @@ class EVTCopulaPrior(Prior):
                     U = U[rng.choice(n, 20000, replace=False)]
                 res = optimize.minimize_scalar(
                     lambda ldf: -t_copula_loglik(U, self.corr_, float(np.exp(ldf))),
-                    bounds=(np.log(0.5), np.log(200.0)), method="bounded", options={"xatol": 1e-3},
+                    bounds=(np.log(0.5), np.log(200.0)),
+                    method="bounded",
+                    options={"xatol": 1e-3},
                 )
                 self.df_ = float(np.exp(res.x))
 
@@ -199,11 +204,18 @@ class EVTCopulaPrior(Prior):
         log_f, log_s = np.empty_like(y), np.empty_like(y)
         for j, m in enumerate(self.margins_.marginals_):
             log_f[:, j], log_s[:, j] = m.log_cdf_sf(y[:, j])
-        x = np.where(log_f < log_s, stats.t.ppf(np.exp(log_f), self.df_), stats.t.isf(np.exp(log_s), self.df_))
+        x = np.where(
+            log_f < log_s, stats.t.ppf(np.exp(log_f), self.df_), stats.t.isf(np.exp(log_s), self.df_)
+        )
         w = np.linalg.solve(L, x.T)
         df = self.df_
-        joint = (gammaln((df + d) / 2) - gammaln(df / 2) - 0.5 * d * np.log(df * np.pi) - 0.5 * logdet
-                 - 0.5 * (df + d) * np.log1p((w**2).sum(0) / df))
+        joint = (
+            gammaln((df + d) / 2)
+            - gammaln(df / 2)
+            - 0.5 * d * np.log(df * np.pi)
+            - 0.5 * logdet
+            - 0.5 * (df + d) * np.log1p((w**2).sum(0) / df)
+        )
         return marg + joint - stats.t.logpdf(x, df).sum(1)
 
     # ---------------------------------------------------------------- state
@@ -221,7 +233,7 @@ class EVTCopulaPrior(Prior):
         self._check_params()
         self.margins_ = MarginalTransform.from_state(
             self._margins().get_config(),
-            {k[len("margins."):]: v for k, v in state.items() if k.startswith("margins.")},
+            {k[len("margins.") :]: v for k, v in state.items() if k.startswith("margins.")},
         )
         if self.copula == "empirical":
             self.ranks_ = np.asarray(state["ranks"], dtype=np.int64).reshape(-1, self.n_features_in_)

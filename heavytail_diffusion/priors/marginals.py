@@ -276,8 +276,12 @@ class GPDTailMarginal:
         lo = (log_p < log_zeta) & ~up
         mid = ~(up | lo)
         out[mid] = np.interp(np.exp(log_p[mid]), self.knots_p_, self.knots_x_)
-        out[up] = self.threshold_upper_ + _gpd_isf_log(log_q[up] - log_zeta, self.shape_upper_, self.scale_upper_)
-        out[lo] = self.threshold_lower_ - _gpd_isf_log(log_p[lo] - log_zeta, self.shape_lower_, self.scale_lower_)
+        out[up] = self.threshold_upper_ + _gpd_isf_log(
+            log_q[up] - log_zeta, self.shape_upper_, self.scale_upper_
+        )
+        out[lo] = self.threshold_lower_ - _gpd_isf_log(
+            log_p[lo] - log_zeta, self.shape_lower_, self.scale_lower_
+        )
         return out
 
     # ------------------------------------------------------------------ public distribution API
