@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import torch
-from scipy.special import log_ndtr
 
 from ..errors import NumericalError
 from ..validation import check_positive_int

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from scipy.special import log_ndtr, ndtri_exp
 
-from ..errors import DataError
+from ..errors import DataError, NumericalError
 from ..validation import as_generator, check_array, check_positive_int, check_probability, check_sample
 
 __all__ = ["GPDTailMarginal", "MarginalTransform"]
@@ -58,6 +58,20 @@ def _gpd_isf_log(log_q: np.ndarray, shape: float, scale: float) -> np.ndarray:
         return -scale * log_q
     with np.errstate(over="ignore"):
         return scale / shape * np.expm1(-shape * log_q)
+
+
+def _gpd_moments(y: np.ndarray) -> tuple[float, float]:
+    """Method-of-moments GPD fit (Hosking & Wallis 1987) of excesses y > 0, widened to cover max(y).
+
+    xi = (1 - m^2/v)/2 and sigma = m (1 + m^2/v)/2 with m, v the mean and variance of y; for a bounded fit
+    (xi < 0) sigma is raised so the endpoint sigma/(-xi) is not below the largest excess.
+    """
+    m, v = float(y.mean()), float(y.var())
+    r = m * m / v if v > 0 else 1.0
+    xi, sigma = 0.5 * (1.0 - r), 0.5 * m * (1.0 + r)
+    if xi < 0:
+        sigma = max(sigma, -xi * float(y.max()) * (1 + 1e-9))
+    return xi, sigma
 
 
 class GPDTailMarginal:
@@ -168,8 +182,17 @@ class GPDTailMarginal:
                     f"{name}: only {exc.size} values strictly beyond the {side} threshold {u:g} "
                     "(heavily tied data); a GPD tail cannot be fitted"
                 )
-            fit = fit_gpd(values, threshold=u)
-            xi, sigma = float(fit.shape), float(fit.scale)
+            try:
+                fit = fit_gpd(values, threshold=u)
+                xi, sigma = float(fit.shape), float(fit.scale)
+            except NumericalError as err:  # no interior MLE, e.g. a density rising to a finite endpoint
+                xi, sigma = _gpd_moments(exc - u)
+                warnings.warn(
+                    f"{name}: {side} GPD maximum likelihood failed ({err}); using the method-of-moments "
+                    f"fit xi={xi:.3g}, sigma={sigma:.3g} instead",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
             if not (np.isfinite(xi) and np.isfinite(sigma) and sigma > 0):
                 raise DataError(f"{name}: the {side} GPD fit failed (shape={xi}, scale={sigma})")
             if xi > self.max_shape:
