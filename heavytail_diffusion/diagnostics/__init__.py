@@ -1,0 +1,135 @@
+"""Extreme-value diagnostics for heavy-tailed data and for comparing generated samples with real ones.
+
+Sign convention everywhere: the extreme-value index (shape) xi > 0 is a heavy, Pareto-type tail with
+survival function ~ x^(-1/xi); scipy's ``genextreme`` uses c = -xi, ours does not.
+
+Modules
+-------
+tail_index
+    Hill, Pickands and moment (Dekkers-Einmahl-de Haan) estimators returning an :class:`Estimate`,
+    ``hill_curve`` (every k at once), automatic k (``select_k``), and the Clauset-Shalizi-Newman
+    ``powerlaw_fit``.
+evt
+    Peaks over threshold (``fit_gpd`` -> :class:`GPDFit`), block maxima (``block_maxima``, ``fit_gev`` ->
+    :class:`GEVFit`), ``return_level`` with delta-method and profile-likelihood intervals, the threshold
+    aids ``mean_residual_life`` and ``parameter_stability``, ``select_threshold``, and stable GPD
+    distribution functions (``gpd_sf``, ``gpd_isf``, ...).
+quantiles
+    ``value_at_risk``, ``expected_shortfall``, ``weissman_quantile`` extrapolation, ``quantile_errors``
+    of a generated sample against a real one (per marginal and along directions).
+distances
+    Two-sample distances: sliced and max-sliced Wasserstein, energy distance, MMD, KS, tail KS, log-log
+    CCDF area, and the reference-vs-reference ``noise_floor``.
+dependence
+    Tail dependence ``chi``/``chibar`` and their curves with intervals, Kendall's tau.
+summary
+    ``diagnose_table``: the per-column summary behind ``heavytail diagnose``.
+"""
+
+from .dependence import chi, chi_curve, chibar, kendall_tau, tail_dependence_table
+from .distances import (
+    ccdf_area,
+    energy_distance,
+    ks_distances,
+    max_sliced_wasserstein,
+    mmd,
+    noise_floor,
+    sliced_wasserstein,
+    slog,
+    tail_ks,
+    wasserstein_1d,
+)
+from .evt import (
+    GEVFit,
+    GPDFit,
+    ReturnLevel,
+    ThresholdChoice,
+    block_maxima,
+    fit_gev,
+    fit_gpd,
+    gev_nllh,
+    gpd_cdf,
+    gpd_isf,
+    gpd_logpdf,
+    gpd_nllh,
+    gpd_ppf,
+    gpd_sf,
+    mean_residual_life,
+    parameter_stability,
+    return_level,
+    select_threshold,
+)
+from .quantiles import (
+    DirectionalError,
+    expected_shortfall,
+    quantile_errors,
+    value_at_risk,
+    weissman_quantile,
+    worst_direction_quantile_error,
+)
+from .summary import DiagnosticSummary, diagnose_column, diagnose_table
+from .tail_index import (
+    Estimate,
+    HillCurve,
+    PowerLawFit,
+    hill,
+    hill_curve,
+    moment_estimator,
+    pickands,
+    powerlaw_fit,
+    select_k,
+)
+
+__all__ = [
+    "DiagnosticSummary",
+    "DirectionalError",
+    "Estimate",
+    "GEVFit",
+    "GPDFit",
+    "HillCurve",
+    "PowerLawFit",
+    "ReturnLevel",
+    "ThresholdChoice",
+    "block_maxima",
+    "ccdf_area",
+    "chi",
+    "chi_curve",
+    "chibar",
+    "diagnose_column",
+    "diagnose_table",
+    "energy_distance",
+    "expected_shortfall",
+    "fit_gev",
+    "fit_gpd",
+    "gev_nllh",
+    "gpd_cdf",
+    "gpd_isf",
+    "gpd_logpdf",
+    "gpd_nllh",
+    "gpd_ppf",
+    "gpd_sf",
+    "hill",
+    "hill_curve",
+    "kendall_tau",
+    "ks_distances",
+    "max_sliced_wasserstein",
+    "mean_residual_life",
+    "mmd",
+    "moment_estimator",
+    "noise_floor",
+    "parameter_stability",
+    "pickands",
+    "powerlaw_fit",
+    "quantile_errors",
+    "return_level",
+    "select_k",
+    "select_threshold",
+    "sliced_wasserstein",
+    "slog",
+    "tail_dependence_table",
+    "tail_ks",
+    "value_at_risk",
+    "wasserstein_1d",
+    "weissman_quantile",
+    "worst_direction_quantile_error",
+]

@@ -1,0 +1,412 @@
+"""``heavytail diagnose``: tail index, GPD/GEV fits, return levels and tail quantiles of every column, with figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from itertools import combinations
+from pathlib import Path
+
+from ._common import add_columns_argument, print_json, to_jsonable
+
+__all__ = ["HELP", "NAME", "add_arguments", "parse_thresholds", "run"]
+
+NAME = "diagnose"
+HELP = "extreme-value diagnostics of each column: Hill index, GPD/GEV fits, return levels, quantiles, plots"
+
+_EPILOG = """\
+examples:
+  heavytail diagnose losses.csv                              table on the terminal
+  heavytail diagnose "$(heavytail datasets --path danish)" --threshold 10 --out danish/
+  heavytail diagnose lossalae.csv --threshold Loss=1e5 ALAE=4e4 --json
+  heavytail diagnose daily.csv --columns rain --block-size 365   GEV of annual maxima too
+
+All values refer to the upper tail of x (or of -x with --tail lower, |x| with --tail both). xi > 0 is a
+heavy tail. Return periods are in observations, or in blocks with --block-size.
+"""
+
+MAX_CHI_PAIRS = 10
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``heavytail diagnose``."""
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = _EPILOG
+    p.add_argument("file", help="data file (CSV, TSV or parquet)")
+    add_columns_argument(p)
+    p.add_argument(
+        "--threshold",
+        nargs="+",
+        default=["auto"],
+        metavar="auto|VALUE|COL=VALUE",
+        help="GPD threshold: 'auto' (parameter-stability rule, the default), one number for every column, "
+        "and/or COL=VALUE per column (columns not named get the bare value or 'auto')",
+    )
+    p.add_argument(
+        "--block-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also fit a GEV to maxima of blocks of N rows (1: the rows already are block maxima)",
+    )
+    p.add_argument(
+        "--tail",
+        choices=["upper", "lower", "both"],
+        default="upper",
+        help="analyse x, -x or |x| (default upper)",
+    )
+    p.add_argument(
+        "--dropna", action="store_true", help="drop rows with NaN/inf values (reported) instead of failing"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (Hill interval, automatic k)")
+    p.add_argument(
+        "--out", metavar="DIR", help="write summary.csv, summary.json, PNG figures and index.md here"
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def _number(text: str, what: str) -> float | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError(f"--threshold: {what} must be 'auto' or a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"--threshold: {what} must be finite, got {text!r}")
+    return v
+
+
+def parse_thresholds(items: list[str], columns: list[str]) -> dict:
+    """Turn ``--threshold`` items (auto, VALUE, COL=VALUE; also COL=V,COL2=V2) into column -> value or 'auto'."""
+    default: float | str = "auto"
+    per: dict = {}
+    n_bare = 0
+    for item in items:
+        pieces = item.split(",") if all("=" in s for s in item.split(",")) else [item]
+        for piece in pieces:
+            if "=" in piece:
+                col, val = (s.strip() for s in piece.rsplit("=", 1))
+                if col not in columns:
+                    raise ValueError(
+                        f"--threshold {piece}: no column named {col!r}; columns: {', '.join(map(repr, columns))}"
+                    )
+                per[col] = _number(val, f"the value for {col!r}")
+            else:
+                n_bare += 1
+                default = _number(piece, "the value")
+    if n_bare > 1:
+        raise ValueError(
+            "--threshold: give at most one bare value (auto or a number); use COL=VALUE for the others"
+        )
+    return {c: per.get(c, default) for c in columns}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# text table
+# ---------------------------------------------------------------------------------------------------------
+def _g(v, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "inf" if isinstance(v, float) and v == math.inf else "-"
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.{digits}g}"
+
+
+def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
+    def failed(part: dict) -> str:
+        notes.append(part["error"])
+        return f"failed, see [{len(notes)}]"
+
+    rows = [("n", str(res["n"]))]
+    h = res["hill"]
+    if "error" in h:
+        rows.append(("Hill xi", failed(h)))
+    else:
+        rows.append(
+            (
+                f"Hill xi [{h['level']:.0%} CI]",
+                f"{_g(h['xi'], 3)} [{_g(h['ci_low'], 3)}, {_g(h['ci_high'], 3)}]",
+            )
+        )
+        rows.append(("Hill k (above)", f"{h['k']} (> {_g(h['threshold'])})"))
+    gp = res["gpd"]
+    rows.append(("GPD threshold u", f"{_g(gp.get('threshold'))} ({gp['threshold_rule']})"))
+    if "error" in gp:
+        rows.append(("GPD fit", failed(gp)))
+    else:
+        rows.append(("GPD exceedances", f"{gp['n_exceedances']} ({gp['rate']:.1%})"))
+        rows.append(("GPD shape xi +- se", f"{_g(gp['shape'], 3)} +- {_g(gp['se_shape'], 2)}"))
+        rows.append(("GPD scale +- se", f"{_g(gp['scale'])} +- {_g(gp['se_scale'], 2)}"))
+    if "gev" in res:
+        gv = res["gev"]
+        if "error" in gv:
+            rows.append((f"GEV (blocks of {gv['block_size']})", failed(gv)))
+        else:
+            rows.append((f"GEV blocks of {gv['block_size']}", f"{gv['n_blocks']} maxima"))
+            rows.append(("GEV shape xi +- se", f"{_g(gv['shape'], 3)} +- {_g(gv['se_shape'], 2)}"))
+            rows.append(("GEV loc, scale", f"{_g(gv['loc'])}, {_g(gv['scale'])}"))
+    rl = res["return_levels"]
+    unit = "blocks" if rl["unit"] == "blocks" else "obs"
+    for model in ("gpd", "gev"):
+        for r in rl.get(model, []):
+            label = f"{model.upper()} {_g(r['period'])}-{unit} level"
+            if "error" in r:
+                rows.append((label, failed(r)))
+            else:
+                how = "" if r["method"] == "profile" else f" ({r['method']})"
+                rows.append((label, f"{_g(r['value'])} [{_g(r['ci_low'])}, {_g(r['ci_high'])}]{how}"))
+    q = res["quantiles"]
+    for key, val in q.items():
+        if key.endswith("_error"):
+            continue
+        rows.append((key, _g(val)))
+    return rows
+
+
+def _print_table(summary) -> None:
+    notes: list[str] = []
+    cols = list(summary.columns)
+    per = {c: _table_rows(summary.columns[c], notes) for c in cols}
+    labels = []
+    for c in cols:
+        for lab, _ in per[c]:
+            if lab not in labels:
+                labels.append(lab)
+    cells = {c: dict(per[c]) for c in cols}
+    lw = max(len(s) for s in labels + ["column"])
+    widths = {c: max([len(c)] + [len(v) for v in cells[c].values()]) for c in cols}
+    scale = {"upper": "x", "lower": "-x", "both": "|x|"}[summary.tail]
+    print(
+        f"{summary.source or 'data'}: upper tail of {scale}, 95% intervals; return periods in "
+        f"{summary.columns[cols[0]]['return_levels']['unit']}"
+    )
+    head = f"{'':<{lw}}  " + "  ".join(f"{c:>{widths[c]}}" for c in cols)
+    print(head)
+    print("-" * len(head))
+    for lab in labels:
+        print(f"{lab:<{lw}}  " + "  ".join(f"{cells[c].get(lab, ''):>{widths[c]}}" for c in cols))
+    for i, msg in enumerate(notes, 1):
+        print(f"[{i}] {msg}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# output folder
+# ---------------------------------------------------------------------------------------------------------
+def _slug(name: str, used: set) -> str:
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "column"
+    base, i = s, 2
+    while s in used:
+        s, i = f"{base}_{i}", i + 1
+    used.add(s)
+    return s
+
+
+_CAPTIONS = {
+    "hill": "Hill estimate of xi against k; look for a plateau. Red: the automatic k with its bootstrap CI.",
+    "survival": "Empirical survival P(X >= x) on log-log axes (straight line = Pareto tail) with the GPD tail fit.",
+    "gpd_qq": "Exceedances against fitted GPD quantiles; points inside the band along the 1:1 line = good fit.",
+    "mean_residual_life": "Mean excess over u; linear above a threshold where the GPD holds.",
+    "parameter_stability": "GPD shape and modified scale across thresholds; flat above a good threshold.",
+    "return_level": "Return level against return period (log axes) with profile-likelihood CI and data points.",
+    "return_level_gev": "GEV return levels of the block maxima, with CI and the empirical maxima.",
+}
+
+
+def _write_figures(table, summary, out: Path) -> dict:
+    """Draw every figure; returns column -> list of (kind, file or None, reason)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .. import plots
+    from ..diagnostics import evt
+    from ..diagnostics.summary import oriented
+    from ..diagnostics.tail_index import Estimate
+
+    tail = summary.tail
+    scale = {"upper": "", "lower": " (analysing -x)", "both": " (analysing |x|)"}[tail]
+    used: set = set()
+    figs: dict = {}
+
+    def save(kind, col, slug, draw, *args, **kwargs):
+        fname = f"{slug}_{kind}.png"
+        try:
+            obj = draw(*args, **kwargs)
+        except (ValueError, RuntimeError) as exc:
+            figs[col].append((kind, None, str(exc.args[0] if exc.args else exc)))
+            plt.close("all")
+            return
+        axs = np.atleast_1d(obj)
+        fig = axs[0].figure
+        axs[0].set_title(f"{col}{scale}: " + axs[0].get_title())
+        fig.savefig(out / fname, dpi=110)
+        plt.close(fig)
+        figs[col].append((kind, fname, ""))
+
+    for j, col in enumerate(table.columns):
+        res = summary.columns[col]
+        figs[col] = []
+        slug = _slug(col, used)
+        x = table.values[:, j]
+        y = oriented(x, tail)
+        h = res["hill"]
+        est = None
+        if "error" not in h:
+            est = Estimate(
+                h["xi"],
+                h["ci_low"],
+                h["ci_high"],
+                h["level"],
+                "hill",
+                h["k"],
+                res["n"],
+                h["threshold"],
+                h["ci_method"],
+                tail,
+                h["k_method"],
+            )
+        save("hill", col, slug, plots.hill_plot, x, tail=tail, k_selected=est)
+        gp = res["gpd"]
+        fit = evt.fit_gpd(y, gp["threshold"]) if "error" not in gp else None
+        u = gp.get("threshold")
+        xlabel = {"upper": col, "lower": f"-{col}", "both": f"|{col}|"}[tail] + " (log scale)"
+        save("survival", col, slug, plots.survival_plot, y, fit=fit, label=col, xlabel=xlabel)
+        if fit is not None:
+            save("gpd_qq", col, slug, plots.gpd_qq_plot, y, fit)
+        save("mean_residual_life", col, slug, plots.mean_residual_life_plot, y, threshold=u)
+        save("parameter_stability", col, slug, plots.parameter_stability_plot, y, threshold=u)
+        if fit is not None:
+            save(
+                "return_level",
+                col,
+                slug,
+                plots.return_level_plot,
+                fit,
+                data=y,
+                obs_per_block=summary.block_size if summary.block_size else None,
+            )
+        gv = res.get("gev")
+        if gv is not None and "error" not in gv:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                maxima = evt.block_maxima(y, summary.block_size)
+            gfit = evt.fit_gev(maxima)
+            save("return_level_gev", col, slug, plots.return_level_plot, gfit, data=maxima)
+    if len(table.columns) >= 2:
+        figs["pairs"] = []
+        dep_tail = "lower" if tail == "lower" else "upper"
+        pairs = list(combinations(range(len(table.columns)), 2))[:MAX_CHI_PAIRS]
+        slugs = {c: _slug(c, set()) for c in table.columns}
+        for a, b in pairs:
+            ca, cb = table.columns[a], table.columns[b]
+            kind = f"chi_{slugs[ca]}_{slugs[cb]}"
+            fname = f"{kind}.png"
+            try:
+                axs = plots.chi_plot(table.values[:, a], table.values[:, b], tail=dep_tail, labels=(ca, cb))
+                axs[0].figure.savefig(out / fname, dpi=110)
+                plt.close(axs[0].figure)
+                figs["pairs"].append((kind, fname, ""))
+            except (ValueError, RuntimeError) as exc:
+                figs["pairs"].append((kind, None, str(exc)))
+                plt.close("all")
+    return figs
+
+
+def _write_index(summary, figs: dict, out: Path) -> None:
+    scale = {"upper": "x", "lower": "-x", "both": "|x|"}[summary.tail]
+    lines = [
+        f"# Tail diagnostics: {summary.source or 'data'}",
+        "",
+        (
+            f"Upper tail of {scale}; xi > 0 is a heavy tail. Numbers: `summary.csv` (one row per column) and "
+            "`summary.json`. 95% intervals: bootstrap for Hill, observed information for the GPD/GEV "
+            "parameters, profile likelihood for return levels."
+        ),
+        "",
+        "| column | n | Hill xi [95% CI] (k) | GPD u (exceedances) | GPD xi +- se | GPD scale | q0.99 | q0.999 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for col, r in summary.columns.items():
+        h, g, q = r["hill"], r["gpd"], r["quantiles"]
+        hs = (
+            "failed"
+            if "error" in h
+            else f"{_g(h['xi'], 3)} [{_g(h['ci_low'], 3)}, {_g(h['ci_high'], 3)}] ({h['k']})"
+        )
+        if "error" in g:
+            gs = (f"{_g(g.get('threshold'))}", "failed", "-")
+        else:
+            gs = (
+                f"{_g(g['threshold'])} ({g['n_exceedances']})",
+                f"{_g(g['shape'], 3)} +- {_g(g['se_shape'], 2)}",
+                _g(g["scale"]),
+            )
+        lines.append(
+            f"| {col} | {r['n']} | {hs} | {gs[0]} | {gs[1]} | {gs[2]} | {_g(q['q0.99'])} | {_g(q['q0.999'])} |"
+        )
+    lines.append("")
+    for col, items in figs.items():
+        lines += [f"## {col if col != 'pairs' else 'Tail dependence between columns'}", ""]
+        for kind, fname, reason in items:
+            if fname is None:
+                lines += [f"- {kind}: not drawn ({reason})", ""]
+                continue
+            cap = _CAPTIONS.get(
+                kind, "chi(u) and chi-bar(u) of the pair; chi(u) staying above 0 = joint extremes."
+            )
+            lines += [f"**{fname}**: {cap}", "", f"![{kind}]({fname})", ""]
+        for col_res in [summary.columns.get(col)] if col in summary.columns else []:
+            errs = [
+                f"- {part}: {col_res[part]['error']}"
+                for part in ("hill", "gpd", "gev")
+                if isinstance(col_res.get(part), dict) and "error" in col_res[part]
+            ]
+            if errs:
+                lines += ["Failed parts:", "", *errs, ""]
+    (out / "index.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the file, summarise every column, and print / write the results; returns the exit status."""
+    from ..data import load_table
+    from ..diagnostics.summary import diagnose_table
+
+    if args.block_size is not None and args.block_size < 1:
+        raise ValueError(f"--block-size must be a positive integer, got {args.block_size}")
+    table = load_table(args.file, columns=args.columns, dropna=args.dropna)
+    thresholds = parse_thresholds(args.threshold, list(table.columns))
+    summary = diagnose_table(
+        table,
+        threshold=thresholds,
+        block_size=args.block_size,
+        tail=args.tail,
+        seed=args.seed,
+        source=str(args.file),
+    )
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        summary.to_frame().to_csv(out / "summary.csv")
+        (out / "summary.json").write_text(
+            json.dumps(to_jsonable(summary.to_dict()), indent=2, allow_nan=False), encoding="utf-8"
+        )
+        figs = _write_figures(table, summary, out)
+        _write_index(summary, figs, out)
+        n_png = sum(1 for items in figs.values() for _, f, _ in items if f)
+        msg = f"wrote summary.csv, summary.json, index.md and {n_png} figures to {out}"
+        print(msg, file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print_json(summary.to_dict())
+    elif not args.out:
+        _print_table(summary)
+    return 0

@@ -1,0 +1,376 @@
+"""Per-column extreme-value summary of a table: Hill index, GPD and GEV fits, return levels and tail quantiles."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, NumericalError
+from ..validation import check_array, check_positive_int
+from . import evt, quantiles, tail_index
+
+__all__ = [
+    "EMPIRICAL_QS",
+    "DiagnosticSummary",
+    "auto_threshold",
+    "diagnose_column",
+    "diagnose_table",
+    "oriented",
+]
+
+EMPIRICAL_QS = (0.9, 0.95, 0.99, 0.995, 0.999)
+WEISSMAN_Q = 0.9999
+RISK_LEVEL = 0.99
+GPD_PERIODS_OBS = (100.0, 1000.0, 10000.0)  # return periods in observations (no block size given)
+BLOCK_PERIODS = (10.0, 100.0)  # return periods in blocks (block size given)
+CI_LEVEL = 0.95
+
+_SCALE = {"upper": "x", "lower": "-x", "both": "|x|"}
+
+
+def oriented(x, tail: str = "upper") -> np.ndarray:
+    """The sample on the scale whose upper tail is the tail of interest: x, -x (``"lower"``) or |x| (``"both"``)."""
+    if tail not in _SCALE:
+        raise ValueError(f"tail must be 'upper', 'lower' or 'both', got {tail!r}")
+    y = np.asarray(x, dtype=np.float64)
+    return -y if tail == "lower" else np.abs(y) if tail == "both" else y
+
+
+def auto_threshold(y) -> tuple[float, str]:
+    """Automatic peaks-over-threshold threshold for the upper tail of ``y`` and a description of the rule.
+
+    Delegates to :func:`heavytail_diffusion.diagnostics.evt.select_threshold` (parameter-stability rule over
+    the empirical 80%-98% quantiles, at least 30 exceedances where the data allow; deterministic).
+
+    Returns
+    -------
+    threshold : float
+    rule : str
+        How the threshold was chosen, e.g. ``"auto (stability)"`` (shown in reports).
+    """
+    choice = evt.select_threshold(y)
+    return float(choice.threshold), f"auto ({choice.method})"
+
+
+def _err(exc: BaseException) -> dict:
+    return {"error": str(exc.args[0] if exc.args else exc)}
+
+
+def _fit_gpd(y: np.ndarray, threshold: float, rule: str) -> tuple[dict, evt.GPDFit | None]:
+    try:
+        fit = evt.fit_gpd(y, threshold)
+    except NumericalError as exc:
+        return {"threshold": float(threshold), "threshold_rule": rule, **_err(exc)}, None
+    except DataError as exc:
+        if rule == "user":  # the user's own threshold is wrong: let the caller see it
+            raise
+        return {"threshold": float(threshold), "threshold_rule": rule, **_err(exc)}, None
+    d = {
+        "threshold": fit.threshold,
+        "threshold_rule": rule,
+        "shape": fit.shape,
+        "scale": fit.scale,
+        "se_shape": fit.se_shape,
+        "se_scale": fit.se_scale,
+        "nllh": fit.nllh,
+        "n_exceedances": fit.n_exceedances,
+        "rate": fit.rate,
+    }
+    return d, fit
+
+
+def _return_levels(fit, periods, data, obs_per_block=None) -> list[dict]:
+    """Return levels with profile-likelihood intervals (delta-method when the profile fails)."""
+    rows = []
+    for T in periods:
+        try:
+            if isinstance(fit, evt.GPDFit):
+                m = T * (1.0 if obs_per_block is None else obs_per_block)
+                if m * fit.rate <= 1.0:
+                    continue  # the level would lie below the threshold: not a tail return level
+            try:
+                rl = evt.return_level(
+                    fit, T, data=data, method="profile", level=CI_LEVEL, obs_per_block=obs_per_block
+                )
+            except NumericalError:
+                rl = evt.return_level(fit, T, method="delta", level=CI_LEVEL, obs_per_block=obs_per_block)
+            rows.append(
+                {
+                    "period": float(T),
+                    "value": rl.value,
+                    "ci_low": rl.ci_low,
+                    "ci_high": rl.ci_high,
+                    "method": rl.method,
+                }
+            )
+        except (ValueError, NumericalError) as exc:
+            rows.append({"period": float(T), **_err(exc)})
+    return rows
+
+
+def diagnose_column(
+    x,
+    threshold: float | str = "auto",
+    block_size: int | None = None,
+    tail: str = "upper",
+    seed=0,
+    name: str = "x",
+) -> dict:
+    """Extreme-value diagnostics of one sample, as a nested JSON-ready dictionary.
+
+    All quantities refer to the upper tail of y = x (``tail="upper"``), y = -x (``"lower"``) or y = |x|
+    (``"both"``); thresholds, quantiles and return levels are on that scale (key ``"scale"``).
+
+    Keys
+    ----
+    n : sample size.
+    hill : {xi, ci_low, ci_high, k, threshold, level, ci_method, k_method}: Hill estimate of xi at the
+        automatic k (Danielsson double bootstrap) with a percentile-bootstrap 95% interval (seeded), or
+        {error}.
+    gpd : {threshold, threshold_rule, shape, scale, se_shape, se_scale, nllh, n_exceedances, rate}: MLE of
+        the generalised Pareto distribution of the excesses y - u over the threshold u (shape xi > 0:
+        heavy tail; standard errors from the observed information), or {threshold, error}.
+    gev : only when ``block_size`` is given: {loc, scale, shape, se_loc, se_scale, se_shape, nllh,
+        n_blocks, block_size} for the maxima of consecutive blocks of ``block_size`` rows
+        (``block_size=1``: the rows already are block maxima).
+    return_levels : {unit, level, gpd: [...], gev: [...]}: levels exceeded on average once per period,
+        each {period, value, ci_low, ci_high, method} with a profile-likelihood interval (delta method as a
+        fallback). The unit is "observations" (periods 100, 1000, 10000) without a block size and "blocks"
+        (periods 10, 100) with one; GPD periods that would fall below the threshold are left out.
+    quantiles : empirical q0.9 ... q0.999 (numpy's linear interpolation), var_0.99 and es_0.99 (empirical
+        value at risk and expected shortfall of y), weissman_q0.9999 (Hill/Weissman extrapolation at the
+        Hill k; error entry when the Hill fit failed) and gpd_q0.9999 (from the GPD tail fit).
+
+    Parts that cannot be computed for this sample (e.g. Hill on a tail with non-positive values, a GPD
+    fit that does not converge) hold ``{"error": message}``; invalid input (NaN, constant data, a
+    user-given threshold at or above the maximum) raises :class:`DataError`.
+    """
+    x = check_array(x, name, ndim=1, min_rows=10, allow_constant=False, columns=[name])
+    y = oriented(x, tail)
+    out: dict = {"n": int(y.size), "tail": tail, "scale": _SCALE[tail].replace("x", name)}
+
+    try:
+        est = tail_index.hill(y, seed=seed)
+        out["hill"] = {
+            "xi": est.value,
+            "ci_low": est.ci_low,
+            "ci_high": est.ci_high,
+            "k": est.k,
+            "threshold": est.threshold,
+            "level": est.level,
+            "ci_method": est.ci_method,
+            "k_method": est.k_method,
+        }
+    except (DataError, NumericalError, ValueError) as exc:
+        est = None
+        out["hill"] = _err(exc)
+
+    if isinstance(threshold, str):
+        if threshold != "auto":
+            raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
+        try:
+            u, rule = auto_threshold(y)
+        except (DataError, NumericalError) as exc:
+            u, rule = None, "auto"
+            out["gpd"] = {"threshold": None, "threshold_rule": rule, **_err(exc)}
+    elif isinstance(threshold, Real) and math.isfinite(threshold):
+        u, rule = float(threshold), "user"
+    else:
+        raise ValueError(f"threshold must be 'auto' or a finite number, got {threshold!r}")
+    gfit = None
+    if u is not None:
+        try:
+            out["gpd"], gfit = _fit_gpd(y, u, rule)
+        except DataError as exc:
+            raise DataError(f"column {name!r}: {exc.args[0]}") from None
+
+    rl: dict = {"level": CI_LEVEL, "method": "profile likelihood (delta method if the profile fails)"}
+    if block_size is not None:
+        b = check_positive_int(block_size, "block_size")
+        rl["unit"] = "blocks" if b > 1 else "observations (each row is a block maximum)"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # trailing incomplete block: reported below
+                maxima = evt.block_maxima(y, b)
+            gev = evt.fit_gev(maxima)
+            out["gev"] = {
+                "loc": gev.loc,
+                "scale": gev.scale,
+                "shape": gev.shape,
+                "se_loc": gev.se_loc,
+                "se_scale": gev.se_scale,
+                "se_shape": gev.se_shape,
+                "nllh": gev.nllh,
+                "n_blocks": gev.n,
+                "block_size": b,
+                "n_dropped": int(y.size - b * maxima.size),
+            }
+            rl["gev"] = _return_levels(gev, BLOCK_PERIODS, maxima)
+        except (DataError, NumericalError, ValueError) as exc:
+            out["gev"] = {"block_size": b, **_err(exc)}
+        if gfit is not None:
+            rl["gpd"] = _return_levels(gfit, BLOCK_PERIODS, y, obs_per_block=float(b))
+    else:
+        rl["unit"] = "observations"
+        if gfit is not None:
+            rl["gpd"] = _return_levels(gfit, GPD_PERIODS_OBS, y)
+    out["return_levels"] = rl
+
+    qd: dict = {f"q{q:g}": float(np.quantile(y, q)) for q in EMPIRICAL_QS}
+    qd[f"var_{RISK_LEVEL:g}"] = quantiles.value_at_risk(y, RISK_LEVEL)
+    qd[f"es_{RISK_LEVEL:g}"] = quantiles.expected_shortfall(y, RISK_LEVEL)
+    key = f"weissman_q{WEISSMAN_Q:g}"
+    if est is not None:
+        try:
+            qd[key] = quantiles.weissman_quantile(y, WEISSMAN_Q, k=est.k, xi=est.value)
+        except (DataError, ValueError) as exc:
+            qd[key] = None
+            qd[key + "_error"] = _err(exc)["error"]
+    else:
+        qd[key] = None
+    qd[f"gpd_q{WEISSMAN_Q:g}"] = (
+        float(gfit.threshold + evt.gpd_isf((1.0 - WEISSMAN_Q) / gfit.rate, gfit.shape, gfit.scale))
+        if gfit is not None and (1.0 - WEISSMAN_Q) < gfit.rate
+        else None
+    )
+    out["quantiles"] = qd
+    return out
+
+
+def _flatten(d: Mapping, prefix: str = "") -> dict:
+    flat: dict = {}
+    for key, val in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(val, Mapping):
+            flat.update(_flatten(val, name + "_"))
+        elif isinstance(val, list):  # return-level rows: one column per period
+            for row in val:
+                p = f"{name}_{row['period']:g}"
+                for k2, v2 in row.items():
+                    if k2 != "period":
+                        flat[p if k2 == "value" else f"{p}_{k2}"] = v2
+        else:
+            flat[name] = val
+    return flat
+
+
+@dataclass
+class DiagnosticSummary:
+    """Result of :func:`diagnose_table`.
+
+    Attributes
+    ----------
+    columns : dict
+        Column name -> nested dictionary of :func:`diagnose_column`.
+    tail : str
+        Tail analysed.
+    block_size : int or None
+        Block size of the GEV fits.
+    source : str
+        Where the data came from.
+    """
+
+    columns: dict
+    tail: str = "upper"
+    block_size: int | None = None
+    source: str = ""
+    seed: int | None = 0
+    thresholds: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Nested, JSON-ready dictionary: {source, tail, block_size, seed, columns: {name: {...}}}."""
+        return {
+            "source": self.source,
+            "tail": self.tail,
+            "block_size": self.block_size,
+            "seed": self.seed,
+            "columns": self.columns,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Flat table, one row per column (index ``column``), keys joined with ``_`` (e.g. ``gpd_shape``,
+        ``return_levels_gpd_100_ci_low``, ``quantiles_q0.99``); failed parts appear as ``*_error`` columns."""
+        rows = {name: _flatten(res) for name, res in self.columns.items()}
+        df = pd.DataFrame.from_dict(rows, orient="index")
+        df.index.name = "column"
+        return df
+
+
+def _thresholds(threshold, names: Sequence[str]) -> dict:
+    if isinstance(threshold, Mapping):
+        unknown = [k for k in threshold if k not in names]
+        if unknown:
+            raise DataError(
+                f"threshold given for unknown column(s) {', '.join(map(repr, unknown))}; "
+                f"columns: {', '.join(map(repr, names))}"
+            )
+        return {nm: threshold.get(nm, "auto") for nm in names}
+    return {nm: threshold for nm in names}
+
+
+def diagnose_table(
+    X,
+    columns: Sequence[str] | None = None,
+    threshold: float | str | Mapping[str, float | str] = "auto",
+    block_size: int | None = None,
+    tail: str = "upper",
+    seed: int | None = 0,
+    source: str = "",
+) -> DiagnosticSummary:
+    """Extreme-value diagnostics of every column of a table (see :func:`diagnose_column` for the content).
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d), a DataFrame, or a :class:`heavytail_diffusion.data.Table`
+        Finite values, no constant column, n >= 10.
+    columns : sequence of str, optional
+        Column names (default: the DataFrame's / Table's, else ``x0, x1, ...``).
+    threshold : "auto", float, or dict column -> float or "auto"
+        GPD threshold on the analysed scale (x, -x or |x|); columns absent from a dict get "auto".
+    block_size : int, optional
+        Rows per block for GEV block maxima (1: rows are already maxima). None: no GEV fit.
+    tail : {"upper", "lower", "both"}
+        Analyse x, -x or |x|.
+    seed : int or None
+        Seeds the bootstrap of the Hill interval and of the automatic k (results are reproducible).
+    source : str
+        Provenance recorded in the summary.
+
+    Returns
+    -------
+    DiagnosticSummary
+        ``.to_dict()`` for JSON, ``.to_frame()`` for a flat table (summary.csv).
+
+    Raises
+    ------
+    DataError
+        NaN/inf, a constant column, fewer than 10 rows, an unknown column in ``threshold``, or a
+        user-given threshold that leaves fewer than 10 exceedances in some column.
+    """
+    if hasattr(X, "values") and hasattr(X, "columns") and hasattr(X, "source"):  # data.Table
+        columns = list(X.columns) if columns is None else columns
+        source = source or X.source
+        X = X.values
+    elif isinstance(X, pd.DataFrame):
+        columns = [str(c) for c in X.columns] if columns is None else columns
+        X = X.to_numpy()
+    A = check_array(X, "X", ndim=2, min_rows=10, columns=columns, allow_constant=False)
+    names = [f"x{j}" for j in range(A.shape[1])] if columns is None else [str(c) for c in columns]
+    if len(names) != A.shape[1]:
+        raise ValueError(f"columns has {len(names)} names but X has {A.shape[1]} columns")
+    if tail not in _SCALE:
+        raise ValueError(f"tail must be 'upper', 'lower' or 'both', got {tail!r}")
+    if block_size is not None:
+        block_size = check_positive_int(block_size, "block_size")
+    thr = _thresholds(threshold, names)
+    res = {
+        nm: diagnose_column(A[:, j], thr[nm], block_size=block_size, tail=tail, seed=seed, name=nm)
+        for j, nm in enumerate(names)
+    }
+    return DiagnosticSummary(res, tail=tail, block_size=block_size, source=source, seed=seed, thresholds=thr)
