@@ -203,9 +203,10 @@ def _top_desc(y: np.ndarray, m: int) -> np.ndarray:
 
 def _check_k(k, n: int, name: str = "k", upper: int | None = None) -> int:
     upper = n - 1 if upper is None else upper
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        if not (isinstance(k, float) and k.is_integer()):
-            raise ValueError(f"{name} must be an integer with 1 <= {name} <= {upper}, got {k!r}")
+    if (isinstance(k, bool) or not isinstance(k, int | np.integer)) and not (
+        isinstance(k, float) and k.is_integer()
+    ):
+        raise ValueError(f"{name} must be an integer with 1 <= {name} <= {upper}, got {k!r}")
     k = int(k)
     if not 1 <= k <= upper:
         raise ValueError(f"{name}={k} is out of range: need 1 <= {name} <= {upper} for a sample of size {n}")
@@ -566,7 +567,7 @@ def _danielsson_k(y: np.ndarray, n_boot: int, eps: float, rng: np.random.Generat
     # Danielsson, de Haan, Peng & de Vries (2001), Theorem 4 with rho estimated from k1 and n1
     rho_term = (l1**2 / (2.0 * ln1 - l1) ** 2) ** ((ln1 - l1) / ln1) if k1 > 1 else 1.0
     k_star = k1 * k1 / k2 * rho_term
-    return int(round(k_star))
+    return round(k_star)
 
 
 def _stability_k(curve: np.ndarray, beta: float = 0.3) -> int:

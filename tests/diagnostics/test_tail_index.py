@@ -1,0 +1,313 @@
+"""Tests for the tail-index estimators, automatic k, bootstrap intervals and the CSN power-law fit."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from heavytail_diffusion.diagnostics.tail_index import (
+    Estimate,
+    hill,
+    hill_curve,
+    moment_estimator,
+    pickands,
+    powerlaw_fit,
+    select_k,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def _pareto(alpha: float, n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).pareto(alpha, n) + 1.0
+
+
+@pytest.fixture(scope="module")
+def danish() -> np.ndarray:
+    return pd.read_csv(DATA / "danish_fire_1980_1990.csv")["loss_mdkk"].to_numpy()
+
+
+# --- exact values ------------------------------------------------------------------------------------------------------
+
+
+def test_hill_by_hand():
+    x = np.array([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 40])
+    # k = 2: top two 40, 20 over X_(3) = 10
+    expected = (math.log(40) + math.log(20)) / 2 - math.log(10)
+    e = hill(x, k=2, ci=None)
+    assert e.value == pytest.approx(expected, rel=1e-14)
+    assert e.threshold == 10.0 and e.k == 2 and e.n == 12 and math.isnan(e.ci_low)
+
+
+def test_moment_and_pickands_by_hand():
+    x = np.arange(1.0, 13.0) ** 2  # 1, 4, ..., 144
+    d = np.log(np.array([144.0, 121.0, 100.0])) - math.log(81.0)
+    m1, m2 = d.mean(), (d * d).mean()
+    assert moment_estimator(x, k=3, ci=None).value == pytest.approx(
+        m1 + 1 - 0.5 / (1 - m1 * m1 / m2), rel=1e-13
+    )
+    # Pickands k = 3: X_(3) = 100, X_(6) = 49, X_(12) = 1
+    assert pickands(x, k=3, ci=None).value == pytest.approx(
+        math.log((100 - 49) / (49 - 1)) / math.log(2), rel=1e-13
+    )
+
+
+# Reference values computed in R 4 on the Danish fire losses (loss_mdkk), by hand:
+#   s <- sort(x, decreasing=TRUE); mean(log(s[1:k])) - log(s[k+1])              (Hill)
+#   d <- log(s[1:k]) - log(s[k+1]); m1 + 1 - 0.5/(1 - m1^2/m2)                  (moment)
+#   log((s[k]-s[2k])/(s[2k]-s[4k]))/log(2)                                     (Pickands)
+R_DANISH = {
+    10: (0.676566566190, 0.545438738835, 0.851620631298),
+    50: (0.536050831962, 0.601664572142, 0.537169757405),
+    100: (0.624639251172, 0.537924033234, 1.256661590973),
+    200: (0.734206028796, 0.594540560253, 0.369179386462),
+    500: (0.703836313872, 0.665494671805, 0.664538590481),
+}
+# fExtremes::hillPlot(x, plottype="xi") at its k uses the k-th largest as threshold: (k-1)/k * Hill(k-1)
+R_FEXTREMES = {
+    11: 0.615060514718,
+    51: 0.525540031335,
+    101: 0.618454704131,
+    201: 0.730553262483,
+    501: 0.702431450970,
+}
+
+
+@pytest.mark.parametrize("k", sorted(R_DANISH))
+def test_matches_r_reference_on_danish(danish, k):
+    h, m, p = R_DANISH[k]
+    assert hill(danish, k=k, ci=None).value == pytest.approx(h, abs=1e-11)
+    assert moment_estimator(danish, k=k, ci=None).value == pytest.approx(m, abs=1e-11)
+    assert pickands(danish, k=k, ci=None).value == pytest.approx(p, abs=1e-11)
+
+
+def test_matches_fextremes_hillplot(danish):
+    curve = hill_curve(danish)
+    for k, ref in R_FEXTREMES.items():
+        assert (k - 1) / k * curve.xi[k - 2] == pytest.approx(ref, abs=1e-11)
+
+
+def test_hill_curve_equals_direct_hill(danish):
+    curve = hill_curve(danish)
+    assert curve.k[0] == 1 and curve.k[-1] == danish.size - 1
+    for k in (1, 7, 100, 1000, danish.size - 1):
+        e = hill(danish, k=k, ci=None)
+        assert curve.xi[k - 1] == pytest.approx(e.value, rel=1e-10)
+        assert curve.threshold[k - 1] == e.threshold
+    part = hill_curve(danish, k_max=300)
+    np.testing.assert_allclose(part.xi, curve.xi[:300], rtol=1e-12)
+    lo, hi = curve.ci(0.9)
+    assert np.all(lo <= curve.xi) and np.all(curve.xi <= hi)
+
+
+def test_hill_curve_stops_at_last_positive():
+    x = np.concatenate([np.linspace(-5, 0, 20), np.arange(1.0, 31.0)])
+    curve = hill_curve(x)
+    assert curve.k[-1] == 29 and np.all(np.isfinite(curve.xi))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    c=st.floats(min_value=1e-3, max_value=1e3),
+    seed=st.integers(0, 2**16),
+    k=st.integers(1, 49),
+)
+def test_hill_scale_invariance(c, seed, k):
+    x = _pareto(1.5, 50, seed)
+    assert hill(c * x, k=k, ci=None).value == pytest.approx(hill(x, k=k, ci=None).value, rel=1e-9, abs=1e-12)
+
+
+# --- statistical sanity ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", [hill, moment_estimator, pickands])
+def test_pareto_alpha2_near_half(estimator):
+    x = _pareto(2.0, 20000, seed=3)
+    e = estimator(x, ci="asymptotic")
+    tol = 0.1 if estimator is pickands else 0.03
+    assert abs(e.value - 0.5) < tol, e
+    assert e.ci_low < 0.5 < e.ci_high or abs(e.value - 0.5) < 0.01
+    assert e.k >= 10 and e.k_method == "danielsson"
+
+
+def test_tails():
+    rng = np.random.default_rng(5)
+    lower = -(rng.pareto(3.0, 5000) + 1.0)  # heavy lower tail, xi = 1/3
+    e = hill(lower, tail="lower", k=500, ci=None)
+    assert abs(e.value - 1 / 3) < 0.05
+    assert hill(-lower, k=500, ci=None).value == e.value
+    sym = rng.choice([-1.0, 1.0], 5000) * (rng.pareto(2.0, 5000) + 1.0)
+    both = hill(sym, tail="both", k=500, ci=None)
+    assert both.value == hill(np.abs(sym), k=500, ci=None).value
+    assert abs(both.value - 0.5) < 0.07
+
+
+def test_bootstrap_ci_seeded_and_contains_value():
+    x = _pareto(2.0, 3000, seed=11)
+    a = hill(x, k=300, seed=7)
+    b = hill(x, k=300, seed=7)
+    c = hill(x, k=300, seed=8)
+    assert (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
+    assert (a.ci_low, a.ci_high) != (c.ci_low, c.ci_high)
+    assert a.ci_low < a.value < a.ci_high and a.ci_method == "bootstrap"
+    # the bootstrap half-width is close to the asymptotic xi * z / sqrt(k)
+    asym = hill(x, k=300, ci="asymptotic")
+    assert (a.ci_high - a.ci_low) == pytest.approx(asym.ci_high - asym.ci_low, rel=0.25)
+    for f in (moment_estimator, pickands):
+        e = f(x, k=300, seed=1)
+        assert e.ci_low < e.value < e.ci_high
+
+
+def test_bootstrap_full_resample_path():
+    # k close to n forces whole-sample resampling instead of the top-m shortcut
+    x = _pareto(2.0, 200, seed=2)
+    e = hill(x, k=150, seed=0, n_boot=200)
+    assert e.ci_low < e.value < e.ci_high
+
+
+def test_select_k_methods():
+    x = _pareto(2.0, 5000, seed=4)
+    k1 = select_k(x, seed=0)
+    assert k1 == select_k(x, seed=0)
+    assert 10 <= k1 <= 4999
+    ks = select_k(x, method="stability", estimator="moment")
+    assert 10 <= ks <= 4999
+    assert select_k(x, method="stability", estimator="pickands") <= 1250
+    t = np.random.default_rng(0).standard_t(3, 5000)
+    kt = select_k(t, seed=0)
+    assert kt < 2500  # Student-t: the double bootstrap stops well before the body
+
+
+def test_estimate_repr_and_dict():
+    e = hill(_pareto(2.0, 500, seed=1), k=50, ci="asymptotic")
+    assert isinstance(e, Estimate)
+    d = e.to_dict()
+    assert d["method"] == "hill" and d["k"] == 50 and d["n"] == 500
+    assert "xi=" in repr(e) and "k=50" in repr(e)
+    assert e.alpha == pytest.approx(1 / e.value)
+
+
+# --- CSN power-law fit -------------------------------------------------------------------------------------------------
+
+
+def _csn(name: str) -> np.ndarray:
+    return pd.read_csv(DATA / "csn2009" / f"{name}.csv")["value"].to_numpy(float)
+
+
+def test_powerlaw_words():
+    f = powerlaw_fit(_csn("words"))
+    assert f.discrete and f.xmin == 7.0 and f.n_tail == 2958
+    assert f.alpha == pytest.approx(1.95, abs=0.02)
+    assert f.alpha == pytest.approx(1.9527177, abs=2e-5)  # powerlaw 2.0.0 (numerical discrete MLE)
+    assert f.xi == pytest.approx(1 / (f.alpha - 1))
+
+
+def test_powerlaw_cities():
+    f = powerlaw_fit(_csn("cities"))
+    assert f.xmin == 52457.0 and f.n_tail == 580
+    assert f.alpha == pytest.approx(2.37, abs=0.02)
+    g = powerlaw_fit(_csn("cities"), discrete=False)
+    assert g.xmin == 52457.0
+    assert g.alpha == pytest.approx(2.3699521226938907, rel=1e-12)  # powerlaw 2.0.0, continuous closed form
+    assert g.ks == pytest.approx(0.01884802271020658, rel=1e-10)
+
+
+def _brute_force_xmin(x: np.ndarray) -> tuple[float, float]:
+    """CSN search by exhaustion (continuous), for comparison."""
+    s = np.sort(x)
+    u = np.unique(s)[:-2]
+    best = (math.inf, math.nan)
+    for q in u:
+        t = s[s >= q]
+        if t.size < 10:
+            continue
+        a = 1 + t.size / np.sum(np.log(t / q))
+        y = np.unique(t)
+        emp = np.searchsorted(t, y, side="left") / t.size
+        d = np.max(np.abs(1 - (y / q) ** (1 - a) - emp))
+        if d < best[0]:
+            best = (d, q)
+    return best[1], best[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_powerlaw_search_is_exact(seed):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.lognormal(0, 1, 400), rng.pareto(1.5, 400) * 5 + 5])
+    xmin, d = _brute_force_xmin(x)
+    f = powerlaw_fit(x, discrete=False)
+    assert f.xmin == xmin and f.ks == pytest.approx(d, rel=1e-12)
+    fixed = powerlaw_fit(x, xmin=xmin, discrete=False)
+    assert fixed.alpha == f.alpha and fixed.ks == pytest.approx(f.ks, rel=1e-12)
+
+
+def test_powerlaw_discrete_pareto_recovers_alpha():
+    x = np.floor(_pareto(1.5, 5000, seed=9) * 10)
+    f = powerlaw_fit(x)
+    assert f.discrete and abs(f.alpha - 2.5) < 0.15
+
+
+# --- bad input ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("f", [hill, pickands, moment_estimator, hill_curve, select_k, powerlaw_fit])
+def test_bad_input(f):
+    good = _pareto(2.0, 100, seed=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        f(np.append(good, np.nan))
+    with pytest.raises(ValueError, match="non-finite"):
+        f(np.append(good, np.inf))
+    with pytest.raises(ValueError, match="at least 10"):
+        f(good[:5])
+    with pytest.raises(ValueError, match="constant"):
+        f(np.full(50, 3.0))
+
+
+def test_k_out_of_range():
+    x = _pareto(2.0, 100, seed=0)
+    for k in (0, -3, 100, 1000):
+        with pytest.raises(ValueError, match="out of range"):
+            hill(x, k=k)
+    with pytest.raises(ValueError, match="out of range"):
+        pickands(x, k=26)  # needs 4k <= n
+    with pytest.raises(ValueError, match="integer"):
+        hill(x, k=2.5)
+    with pytest.raises(ValueError, match="out of range"):
+        hill_curve(x, k_max=100)
+
+
+def test_non_positive_where_log_needed():
+    x = np.concatenate([np.linspace(-10, -1, 80), np.arange(1.0, 21.0)])
+    with pytest.raises(ValueError, match=r"> 0.*tail='both'"):
+        hill(x, k=30)
+    with pytest.raises(ValueError, match="> 0"):
+        moment_estimator(x, k=30)
+    assert np.isfinite(pickands(x, k=20, ci=None).value)  # location invariant: no logs
+    with pytest.raises(ValueError, match="<= 0"):
+        powerlaw_fit(np.append(_pareto(2.0, 50, 0), 0.0))
+    with pytest.raises(ValueError, match="> 0"):
+        hill_curve(-_pareto(2.0, 50, 0))
+
+
+def test_bad_options():
+    x = _pareto(2.0, 200, seed=0)
+    with pytest.raises(ValueError, match="tail"):
+        hill(x, tail="left")
+    with pytest.raises(ValueError, match="ci"):
+        hill(x, ci="bayes")
+    with pytest.raises(ValueError, match="level"):
+        hill(x, level=1.5)
+    with pytest.raises(ValueError, match="method"):
+        select_k(x, method="guess")
+    with pytest.raises(ValueError, match="eps"):
+        select_k(x, eps=0.7)
+    with pytest.raises(ValueError, match="at least 10"):
+        powerlaw_fit(x, xmin=float(np.sort(x)[-5]))
+    with pytest.raises(ValueError, match="xmin"):
+        powerlaw_fit(x, xmin=-1.0)
