@@ -165,7 +165,7 @@ class FlowPrior(Prior):
     net_ : torch.nn.Module
         The flow (its parameters go into :meth:`state_dict` as ``flow.*`` arrays).
     loss_history_ : ndarray
-        Mean training loss every 50 steps (per dimension).
+        Mean training loss (per dimension) over each fiftieth of the steps.
     fit_time_ : float
         Seconds spent in fit.
 
@@ -307,7 +307,7 @@ class FlowPrior(Prior):
             )
             opt = torch.optim.Adam(net.parameters(), lr=float(self.lr))
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-            hist, acc = [], []
+            hist, acc, every = [], [], max(1, steps // 50)
             for step in tqdm(range(steps), disable=not progress, desc=f"fit {self.name} prior", leave=False):
                 idx = torch.as_tensor(rng.integers(0, n, size=bs), device=dev)
                 batch = data[idx]
@@ -327,7 +327,7 @@ class FlowPrior(Prior):
                 sched.step()
                 net.clear_cache()
                 acc.append(loss.item())
-                if len(acc) == 50 or step == steps - 1:
+                if len(acc) == every or step == steps - 1:
                     hist.append(float(np.mean(acc)))
                     acc = []
         net.eval()
