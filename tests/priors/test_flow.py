@@ -6,7 +6,7 @@ import pytest
 from heavytail_diffusion.errors import ModelFileError
 from heavytail_diffusion.priors import FlowPrior, load_prior, make_prior
 
-TINY = dict(n_layers=2, hidden=16, count_bins=4, steps=25, batch_size=128, progress=False)
+TINY = {"n_layers": 2, "hidden": 16, "count_bins": 4, "steps": 25, "batch_size": 128, "progress": False}
 
 
 @pytest.fixture(scope="module")
