@@ -364,8 +364,10 @@ def max_sliced_wasserstein(
     Ys = Y[np.sort(rng.choice(m, screen_size, replace=False))] if m > screen_size else Y
     cands = [_random_directions(d, n_candidates, rng), np.eye(d)]
     pooled = np.concatenate([Xs, Ys])
-    cands.append(np.linalg.eigh(np.cov(pooled, rowvar=False))[1].T)
-    cands.append(np.linalg.eigh(np.cov(Xs, rowvar=False) - np.cov(Ys, rowvar=False))[1].T)
+    cands.append(np.linalg.eigh(np.cov(pooled, rowvar=False, bias=True))[1].T)
+    cands.append(
+        np.linalg.eigh(np.cov(Xs, rowvar=False, bias=True) - np.cov(Ys, rowvar=False, bias=True))[1].T
+    )
     dm = Xs.mean(axis=0) - Ys.mean(axis=0)
     if np.linalg.norm(dm) > 0:
         cands.append(dm[None, :] / np.linalg.norm(dm))
