@@ -238,3 +238,241 @@ def load_model(path) -> GenerativeModel:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"{path}: the saved {name!r} model is incomplete or corrupt ({exc})") from None
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Diffusion models: shared denoiser training, sampling and saving
+# ------------------------------------------------------------------------------------------------------------
+
+
+class DiffusionModel(GenerativeModel):
+    """Shared machinery of the diffusion generators: an EDM denoiser trained up to a noise level, then a reverse
+    sampler (Heun PF-ODE by default) from a start distribution at that level down to sigma_min = 0.002.
+
+    Subclasses define the start distribution and the top noise level.
+    """
+
+    sample_options: ClassVar[tuple[str, ...]] = ("steps", "sampler")
+    quick_train_steps: ClassVar[int] = 600
+
+    def __init__(
+        self,
+        steps: int = 10,
+        sampler: str = "heun",
+        rho: float = 7.0,
+        train_steps: int | None = None,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        width: int | None = None,
+        mults: list[int] | None = None,
+        patience: int | None = 8,
+        quick: bool = False,
+        device: str = "auto",
+        progress: bool = True,
+        preprocessing: str | list[str] = "robust",
+        seed: int | None = 0,
+    ):
+        super().__init__(preprocessing=preprocessing, seed=seed)
+        self.steps = steps
+        self.sampler = sampler
+        self.rho = rho
+        self.train_steps = train_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.width = width
+        self.mults = mults
+        self.patience = patience
+        self.quick = quick
+        self.device = device
+        self.progress = progress
+
+    default_train_steps: ClassVar[int] = 4000
+
+    def _train(self, Z: np.ndarray, sigma_max: float, rng: np.random.Generator) -> None:
+        from .diffusion import DEFAULT_NET, train_denoiser
+
+        steps = self.train_steps or (self.quick_train_steps if self.quick else self.default_train_steps)
+        self.denoiser_, self.history_ = train_denoiser(
+            Z,
+            sigma_max,
+            steps=steps,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            patience=self.patience,
+            width=self.width or DEFAULT_NET["width"],
+            mults=self.mults or DEFAULT_NET["mults"],
+            seed=int(rng.integers(2**31)),
+            device=self.device,
+            progress=self.progress,
+        )
+
+    def _reverse(self, x_T: np.ndarray, sigma_start: float, rng, steps=None, sampler=None) -> np.ndarray:
+        from .diffusion import sample
+
+        x, _ = sample(
+            self.denoiser_,
+            x_T,
+            sigma_start,
+            steps=steps or self.steps,
+            sampler=sampler or self.sampler,
+            rho=self.rho,
+            seed=int(rng.integers(2**31)),
+            device=self.device,
+        )
+        return x
+
+    @property
+    def nfe(self) -> int:
+        from .diffusion import nfe_for
+
+        return nfe_for(self.sampler, self.steps)
+
+    def _denoiser_state(self) -> tuple[dict, dict]:
+        net = self.denoiser_.net
+        cfg = {"net": dict(net.config), "sigma_data": float(self.denoiser_.sigma_data)}
+        return cfg, {k: v for k, v in net.state_dict().items()}
+
+    def _load_denoiser(self, cfg: dict, arrays: dict) -> None:
+        from .diffusion import Denoiser, MLPDenoiserNet
+
+        net = MLPDenoiserNet(**cfg["net"])
+        net.load_state_dict({k: v for k, v in arrays.items()}, strict=True)
+        self.denoiser_ = Denoiser(net, cfg["sigma_data"]).eval()
+
+
+@register_model("truncated")
+class TruncatedDiffusion(DiffusionModel):
+    """Truncated diffusion with a heavy-tailed prior at sigma_T (Fassina, Cardoso, Le Corff, Romary 2026).
+
+    Fit: (1) choose the truncation level ``sigma_T`` (``"auto"``: the smallest noise level at which every
+    random 1-D projection of ``x + sigma eps`` is unimodal by Hartigan's dip test,
+    :func:`~heavytail_diffusion.diffusion.select_sigma_T`); (2) fit the prior, a model of the noised law
+    ``p_T`` of ``x + sigma_T eps`` (default ``"evt-copula"``: GPD-tailed margins fitted on the clean rows,
+    an empirical copula, plus exact sigma_T noise; see :mod:`heavytail_diffusion.priors`); (3) train an
+    EDM denoiser on noise levels up to sigma_T only.
+    Sample: draw from the prior and run ``steps`` levels of a reverse sampler from sigma_T to 0.002 (Heun:
+    NFE = 2 steps - 1).
+
+    Parameters
+    ----------
+    sigma_T : "auto" or float
+        Truncation level in the preprocessed (robust-scaled) units.
+    prior : str
+        Prior name (:data:`heavytail_diffusion.priors.PRIORS`).
+    prior_params : dict, optional
+        Hyperparameters of the prior.
+    steps, sampler, rho : reverse sampler settings (Karras grid, ``"heun"``, ``"ddpm"`` or ``"euler"``).
+    train_steps, batch_size, lr, width, mults, patience : denoiser training (see
+        :func:`~heavytail_diffusion.diffusion.train_denoiser`); ``quick=True`` trains briefly (demos, tests).
+    device : "auto", "cpu" or "cuda"
+    progress : bool
+        Progress bars on a terminal.
+    preprocessing : str or list of str
+        Per-column transform (:class:`~heavytail_diffusion.preprocessing.Preprocessor`).
+    seed : int
+        Seeds every random step of the fit.
+
+    Attributes
+    ----------
+    sigma_T_ : float
+    sigma_T_selection_ : SigmaTSelection or None (when sigma_T was given)
+    prior_ : Prior
+    denoiser_ : Denoiser
+    history_ : DataFrame of the denoiser's training/validation losses
+    """
+
+    default_prior: ClassVar[str | None] = None  # None: priors.DEFAULT_PRIOR
+
+    def __init__(
+        self,
+        sigma_T: str | float = "auto",
+        prior: str | None = None,
+        prior_params: dict | None = None,
+        steps: int = 10,
+        sampler: str = "heun",
+        rho: float = 7.0,
+        train_steps: int | None = None,
+        batch_size: int = 512,
+        lr: float = 1e-3,
+        width: int | None = None,
+        mults: list[int] | None = None,
+        patience: int | None = 8,
+        quick: bool = False,
+        device: str = "auto",
+        progress: bool = True,
+        preprocessing: str | list[str] = "robust",
+        seed: int | None = 0,
+    ):
+        super().__init__(
+            steps=steps, sampler=sampler, rho=rho, train_steps=train_steps, batch_size=batch_size, lr=lr,
+            width=width, mults=mults, patience=patience, quick=quick, device=device, progress=progress,
+            preprocessing=preprocessing, seed=seed,
+        )  # fmt: skip
+        self.sigma_T = sigma_T
+        self.prior = prior
+        self.prior_params = prior_params
+
+    def _prior_name(self) -> str:
+        from .priors import DEFAULT_PRIOR
+
+        return self.prior or self.default_prior or DEFAULT_PRIOR
+
+    def _choose_sigma_T(self, Z: np.ndarray, rng: np.random.Generator) -> float:
+        from .diffusion import select_sigma_T
+
+        if isinstance(self.sigma_T, str):
+            if self.sigma_T != "auto":
+                raise ValueError(f"sigma_T must be 'auto' or a positive number, got {self.sigma_T!r}")
+            self.sigma_T_selection_ = select_sigma_T(Z, seed=int(rng.integers(2**31)))
+            return float(self.sigma_T_selection_.sigma_T)
+        self.sigma_T_selection_ = None
+        s = float(self.sigma_T)
+        if not (np.isfinite(s) and s > 0.002):
+            raise ValueError(f"sigma_T must be a finite number > 0.002 (the last sampler level), got {s}")
+        return s
+
+    def _make_prior(self):
+        from .priors import make_prior
+
+        return make_prior(self._prior_name(), **(self.prior_params or {}))
+
+    def _fit(self, Z: np.ndarray, rng: np.random.Generator) -> None:
+        self.sigma_T_ = self._choose_sigma_T(Z, rng)
+        self.prior_ = self._make_prior().fit(Z, self.sigma_T_, seed=int(rng.integers(2**31)))
+        self._train(Z, self.sigma_T_, rng)
+
+    def _start(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.prior_.sample(n, seed=rng)
+
+    def _sample(self, n: int, rng: np.random.Generator, steps=None, sampler=None) -> np.ndarray:
+        return self._reverse(self._start(n, rng), self.sigma_T_, rng, steps=steps, sampler=sampler)
+
+    def _get_state(self) -> tuple[dict, dict]:
+        dcfg, darrays = self._denoiser_state()
+        pcfg = {"name": self._prior_name(), "config": self.prior_.get_config()}
+        config, tensors = flatten_state({"denoiser": (dcfg, darrays), "prior": (pcfg, self.prior_.state_dict())})
+        config["sigma_T"] = self.sigma_T_
+        return config, tensors
+
+    def _set_state(self, config: dict, arrays: dict) -> None:
+        from .priors import load_prior
+
+        self.sigma_T_ = float(config["sigma_T"])
+        self.sigma_T_selection_ = None
+        self._load_denoiser(*unflatten_state(config, arrays, "denoiser"))
+        pcfg, parrays = unflatten_state(config, arrays, "prior")
+        self.prior_ = load_prior(pcfg["name"], pcfg["config"], parrays)
+
+
+@register_model("gaussian-start")
+class GaussianStart(TruncatedDiffusion):
+    """Baseline: the truncated denoiser started from N(0, sigma_T^2 I) (isolates the value of the learned prior)."""
+
+    default_prior = "gaussian"
+
+
+@register_model("empirical-start")
+class EmpiricalStart(TruncatedDiffusion):
+    """Baseline: the truncated denoiser started from training rows + sigma_T noise (cannot pass the data's extremes)."""
+
+    default_prior = "empirical"
