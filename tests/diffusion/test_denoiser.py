@@ -33,6 +33,7 @@ def test_training_reduces_val_loss_and_is_deterministic():
     X = two_blobs(600)
     kw = {
         "steps": 200,
+        "lr": 1e-3,
         "batch_size": 128,
         "eval_every": 50,
         "patience": None,
