@@ -288,7 +288,7 @@ class DiffusionModel(GenerativeModel):
 
     default_train_steps: ClassVar[int] = 4000
 
-    def _train(self, Z: np.ndarray, sigma_max: float, rng: np.random.Generator) -> None:
+    def _train(self, Z: np.ndarray, sigma_max: float, rng: np.random.Generator, noise_df: float | None = None) -> None:
         from .diffusion import DEFAULT_NET, train_denoiser
 
         steps = self.train_steps or (self.quick_train_steps if self.quick else self.default_train_steps)
@@ -301,6 +301,7 @@ class DiffusionModel(GenerativeModel):
             patience=self.patience,
             width=self.width or DEFAULT_NET["width"],
             mults=self.mults or DEFAULT_NET["mults"],
+            noise_df=noise_df,
             seed=int(rng.integers(2**31)),
             device=self.device,
             progress=self.progress,
@@ -329,7 +330,7 @@ class DiffusionModel(GenerativeModel):
 
     def _denoiser_state(self) -> tuple[dict, dict]:
         net = self.denoiser_.net
-        cfg = {"net": dict(net.config), "sigma_data": float(self.denoiser_.sigma_data)}
+        cfg = {"net": dict(net.config), "sigma_data": self.denoiser_.sigma_data, "noise_df": self.denoiser_.noise_df}
         return cfg, {k: v for k, v in net.state_dict().items()}
 
     def _load_denoiser(self, cfg: dict, arrays: dict) -> None:
@@ -337,7 +338,7 @@ class DiffusionModel(GenerativeModel):
 
         net = MLPDenoiserNet(**cfg["net"])
         net.load_state_dict({k: v for k, v in arrays.items()}, strict=True)
-        self.denoiser_ = Denoiser(net, cfg["sigma_data"]).eval()
+        self.denoiser_ = Denoiser(net, cfg["sigma_data"], noise_df=cfg.get("noise_df")).eval()
 
 
 @register_model("truncated")

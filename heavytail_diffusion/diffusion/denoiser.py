@@ -133,6 +133,8 @@ class Denoiser(nn.Module):
         The raw network ``F(x_in, c_noise)``, e.g. :class:`MLPDenoiserNet`.
     sigma_data : float
         Standard deviation of the training data (the scale the preconditioning assumes).
+    noise_df : float, optional
+        Degrees of freedom of Student-t training noise (t-EDM); None for Gaussian noise.
 
     Call
     ----
@@ -140,14 +142,18 @@ class Denoiser(nn.Module):
     (B,) (one level per row), all > 0. Returns shape (B, d).
     """
 
-    def __init__(self, net: nn.Module, sigma_data: float):
+    def __init__(self, net: nn.Module, sigma_data: float, noise_df: float | None = None):
         super().__init__()
         self.net = net
-        self.precond = EDMPreconditioning(sigma_data)
+        self.precond = EDMPreconditioning(sigma_data, noise_df=noise_df)
 
     @property
     def sigma_data(self) -> float:
         return self.precond.sigma_data
+
+    @property
+    def noise_df(self) -> float | None:
+        return self.precond.noise_df
 
     def forward(self, x: torch.Tensor, sigma) -> torch.Tensor:
         sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)

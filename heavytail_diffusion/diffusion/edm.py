@@ -49,25 +49,33 @@ class EDMPreconditioning:
     ``loss_weight = 1 / c_out^2``.
     """
 
-    def __init__(self, sigma_data: float):
+    def __init__(self, sigma_data: float, noise_df: float | None = None):
         sigma_data = float(sigma_data)
         if not (math.isfinite(sigma_data) and sigma_data > 0):
             raise ValueError(f"sigma_data must be a finite number > 0, got {sigma_data}")
+        if noise_df is not None and not (math.isfinite(noise_df) and noise_df > 2):
+            raise ValueError(f"noise_df (Student-t noise) must be a finite number > 2, got {noise_df}")
         self.sigma_data = sigma_data
+        self.noise_df = None if noise_df is None else float(noise_df)
+        # Variance of one coordinate of the noise: 1 (Gaussian) or nu / (nu - 2) (Student-t, t-EDM).
+        self._k = 1.0 if noise_df is None else self.noise_df / (self.noise_df - 2.0)
 
     def __repr__(self) -> str:
-        return f"EDMPreconditioning(sigma_data={self.sigma_data:g})"
+        extra = "" if self.noise_df is None else f", noise_df={self.noise_df:g}"
+        return f"EDMPreconditioning(sigma_data={self.sigma_data:g}{extra})"
 
+    # With Student-t noise (t-EDM, Pandey et al. 2025) the noise variance is k sigma^2 with k = nu / (nu - 2);
+    # the coefficients below are the EDM ones with sigma^2 replaced by k sigma^2 (k = 1 for Gaussian noise).
     def c_skip(self, sigma: torch.Tensor) -> torch.Tensor:
         sd2 = self.sigma_data**2
-        return sd2 / (sigma**2 + sd2)
+        return sd2 / (self._k * sigma**2 + sd2)
 
     def c_out(self, sigma: torch.Tensor) -> torch.Tensor:
         sd = self.sigma_data
-        return sigma * sd / torch.sqrt(sigma**2 + sd**2)
+        return math.sqrt(self._k) * sigma * sd / torch.sqrt(self._k * sigma**2 + sd**2)
 
     def c_in(self, sigma: torch.Tensor) -> torch.Tensor:
-        return 1.0 / torch.sqrt(sigma**2 + self.sigma_data**2)
+        return 1.0 / torch.sqrt(self._k * sigma**2 + self.sigma_data**2)
 
     def c_noise(self, sigma: torch.Tensor) -> torch.Tensor:
         return torch.log(sigma) / 4.0
@@ -75,7 +83,7 @@ class EDMPreconditioning:
     def loss_weight(self, sigma: torch.Tensor) -> torch.Tensor:
         """``lambda(sigma) = 1 / c_out^2 = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2``."""
         sd = self.sigma_data
-        return (sigma**2 + sd**2) / (sigma * sd) ** 2
+        return (self._k * sigma**2 + sd**2) / (self._k * (sigma * sd) ** 2)
 
     def coefficients(
         self, sigma: torch.Tensor

@@ -78,6 +78,7 @@ def train_denoiser(
     mults: Sequence[int] = DEFAULT_NET["mults"],
     emb_dim: int = DEFAULT_NET["emb_dim"],
     groups: int = DEFAULT_NET["groups"],
+    noise_df: float | None = None,
     seed: int | None = 0,
     device: str | torch.device = "auto",
     progress: bool = True,
@@ -126,6 +127,11 @@ def train_denoiser(
     patience : int or None
         Evaluations without improvement before stopping; None disables early stopping.
     width, mults, emb_dim, groups : network configuration (:class:`~.denoiser.MLPDenoiserNet`).
+    noise_df : float, optional
+        Student-t training noise with this many degrees of freedom (t-EDM, Pandey et al. 2025): each row's
+        noise is ``eps / sqrt(kappa)`` with ``eps ~ N(0, I)`` and ``kappa ~ chi2(nu) / nu`` shared by the
+        row's coordinates (a multivariate t); the preconditioning accounts for its variance ``nu / (nu - 2)``.
+        None (default): Gaussian noise.
     seed : int or None
         Seed of the split, the initialisation and every random draw; on CPU the result is deterministic.
     device : {"auto", "cpu", "cuda"}
@@ -167,6 +173,8 @@ def train_denoiser(
         raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
     if patience is not None:
         patience = check_positive_int(patience, "patience")
+    if noise_df is not None and not (math.isfinite(noise_df) and noise_df > 2):
+        raise ValueError(f"noise_df must be a finite number > 2 (finite noise variance), got {noise_df}")
     warmup = max(1, int(0.05 * steps)) if warmup is None else check_positive_int(warmup, "warmup")
     dev = resolve_device(device)
 
@@ -189,16 +197,23 @@ def train_denoiser(
         "sigma_max": sigma_max,
         "mode": sigma_mode,
     }
+    def draw_noise(shape):
+        eps = torch.randn(shape, generator=gen)
+        if noise_df is None:
+            return eps
+        kappa = rng.chisquare(noise_df, size=(shape[0], 1)) / noise_df
+        return eps / torch.as_tensor(np.sqrt(kappa), dtype=eps.dtype)
+
     xv = torch.as_tensor(np.repeat(X_val, n_val_repeats, axis=0), dtype=torch.float32)
     sv = sample_training_sigmas(xv.shape[0], generator=gen, **sig_kw)
-    ev = torch.randn(xv.shape, generator=gen)
+    ev = draw_noise(xv.shape)
     xv, sv, ev = xv.to(dev), sv.to(dev), ev.to(dev)
     xt = torch.as_tensor(X_tr, dtype=torch.float32, device=dev)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(rng.integers(2**62)))
         net = MLPDenoiserNet(d, width=width, mults=mults, emb_dim=emb_dim, groups=groups)
-    model = Denoiser(net, sigma_data).to(dev)
+    model = Denoiser(net, sigma_data, noise_df=noise_df).to(dev)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -212,7 +227,7 @@ def train_denoiser(
     for step in bar:
         idx = torch.randint(n_tr, (batch_size,), generator=gen).to(dev)
         sigma = sample_training_sigmas(batch_size, generator=gen, **sig_kw).to(dev)
-        noise = torch.randn((batch_size, d), generator=gen).to(dev)
+        noise = draw_noise((batch_size, d)).to(dev)
         loss = dsm_loss(model, xt[idx], sigma, noise)
         if not torch.isfinite(loss):
             raise NumericalError(
