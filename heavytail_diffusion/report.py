@@ -751,10 +751,10 @@ def _hill_fraction_plot(ax, ref: np.ndarray, samples: Mapping[str, np.ndarray], 
 
 def _scatter_grid(ref: np.ndarray, samples: Mapping[str, np.ndarray], a: int, b: int, names: Sequence[str],
                   seed: int, max_points: int = 2000):  # fmt: skip
-    """One panel per model: its rows (colour) over the reference rows (black), log axes for positive columns."""
+    """One panel per model: its rows (colour) over the reference rows (grey), log axes for positive columns."""
     import matplotlib.pyplot as plt
 
-    from .plots import DATA_COLOR, _color
+    from .plots import _color
 
     rng = as_generator(seed)
     k = len(samples)
@@ -776,12 +776,15 @@ def _scatter_grid(ref: np.ndarray, samples: Mapping[str, np.ndarray], a: int, b:
     for i, (name, S) in enumerate(samples.items()):
         ax = axs.flat[i]
         T = thin(S)
+        ax.scatter(coord(R, a, logs[0]), coord(R, b, logs[1]), s=4, color="0.35", alpha=0.5, lw=0,
+                   rasterized=True, label="reference")  # fmt: skip
         ax.scatter(coord(T, a, logs[0]), coord(T, b, logs[1]), s=3, color=_color(i), alpha=0.35, lw=0,
                    rasterized=True, label=name)  # fmt: skip
-        ax.scatter(coord(R, a, logs[0]), coord(R, b, logs[1]), s=4, color=DATA_COLOR, alpha=0.6, lw=0,
-                   rasterized=True, label="reference")  # fmt: skip
         ax.set_xscale("log" if logs[0] else "linear")
         ax.set_yscale("log" if logs[1] else "linear")
+        for j, is_log, setter in ((a, logs[0], ax.set_xlim), (b, logs[1], ax.set_ylim)):
+            lo, hi = float(coord(ref, j, is_log).min()), float(coord(ref, j, is_log).max())
+            setter(*((lo / 10.0, hi * 10.0) if is_log else (lo - 0.5 * (hi - lo), hi + 0.5 * (hi - lo))))
         ax.set_title(name, fontsize="medium", color=_color(i))
         ax.grid(True, alpha=0.25)
     for ax in axs.flat[k:]:
@@ -790,7 +793,10 @@ def _scatter_grid(ref: np.ndarray, samples: Mapping[str, np.ndarray], a: int, b:
         ax.set_xlabel(f"{names[a]} (log scale)" if logs[0] else f"slog({names[a]}) = sign·log(1+|x|)")
     for ax in axs[:, 0]:
         ax.set_ylabel(f"{names[b]} (log scale)" if logs[1] else f"slog({names[b]})")
-    fig.suptitle(f"{names[b]} vs {names[a]}: each model (colour) over the reference rows (black)")
+    fig.suptitle(
+        f"{names[b]} vs {names[a]}: each model (colour) over the reference rows (grey); "
+        "axes: the reference range widened by 10x (log) or 50% (linear), points beyond are not shown"
+    )
     return fig
 
 
