@@ -68,7 +68,7 @@ PRIORS: dict[str, Callable[..., Prior]] = {
     "evt-gaussian-copula": _copula("gaussian"),
     "evt-t-copula": _copula("t"),
     "flow-evt": _flow(marginals="evt", base="normal", fit_on="clean"),
-    "flow-t": _flow(marginals="none", base="studentt", fit_on="noised"),
+    "flow-t": _flow(marginals="none", base="studentt", fit_on="noised", bound=5.0),
     "empirical": EmpiricalPrior,
     "gaussian": GaussianPrior,
 }

@@ -147,7 +147,10 @@ class FlowPrior(Prior):
     n_layers, hidden, count_bins, bound : int, int, int, float
         Spline layers (with random permutations between them), width of the two hidden layers of each
         conditioner, bins per spline, half-width B of the spline window (in normal-score / standardised
-        units: the data beyond it are left to the base and the margins).
+        units). Each spline maps [-B, B] onto itself and is the identity outside, so with EVT margins and a
+        Gaussian base every marginal law beyond |z| = B is *exactly* the GPD one: B = 3 makes the marginal
+        quantiles above 0.99865 (and below 0.00135) exact, while the flow models the dependence in the body.
+        Measured on ht10d (sigma_T = 2.3): worst q0.999 error 3.5% with B = 3 against 10% with B = 5.
     steps, lr, batch_size : int, float, int
         Adam optimisation of the negative log-likelihood (cosine-decayed lr, gradient norm clipped at 5).
     tail_fraction, min_exceedances : float, int
@@ -187,7 +190,7 @@ class FlowPrior(Prior):
         n_layers: int = 4,
         hidden: int = 64,
         count_bins: int = 8,
-        bound: float = 5.0,
+        bound: float = 3.0,
         steps: int = 500,
         lr: float = 2e-3,
         batch_size: int = 512,
