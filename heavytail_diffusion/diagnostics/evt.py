@@ -329,15 +329,17 @@ def _solve_profile(y: np.ndarray, ymax: float, theta0: float):
     Returns (theta, terms at theta) on convergence, or (theta, None) from a grid-plus-Brent fallback.
     """
     lower = -1.0 / ymax
-    theta = theta0
+    theta = theta0 if theta0 > lower else 0.5 * lower  # a start outside the support would never move
     terms = _profile_terms(y, theta)
     h, d1, d2 = terms[:3]
     for _ in range(100):
         step = -d1 / d2 if d2 > 0 else -np.sign(d1) * 0.5 * max(abs(theta), 0.1 / ymax)
         new = theta + step
-        while new <= lower:  # keep inside the support: theta > -1/ymax
+        if new <= lower:  # keep inside the support: theta > -1/ymax
             new = 0.5 * (theta + lower)
             step = new - theta
+            if not new > lower:  # theta is at the support's edge (xi -> -1): no room for Newton
+                break
         accepted = False
         for _ in range(60):
             if new != 0.0:
