@@ -114,8 +114,12 @@ class AtomInflated(GenerativeModel):
         Tolerance for calling a value the atom.
     base_params : dict, optional
         Hyperparameters of the base generator (e.g. ``{"quick": True, "preprocessing": "log"}``).
+    dequantize : bool
+        Break ties in the non-atom training values before fitting: each column gets uniform noise of one grid
+        step (:func:`jitter_ties`), so values recorded to 0.01 in become a continuous law that rounds to them.
+        Needed when the base generator fits GPD tails (a tail made of one repeated value has no excesses).
     seed : int
-        Seeds the base generator's fit (unless ``base_params`` holds its own seed).
+        Seeds the jitter and the base generator's fit (unless ``base_params`` holds its own seed).
 
     Attributes
     ----------
@@ -136,18 +140,20 @@ class AtomInflated(GenerativeModel):
         atom: float = 0.0,
         tol: float = 0.0,
         base_params: dict | None = None,
+        dequantize: bool = False,
         seed: int | None = 0,
     ):
         self.base = base
         self.atom = atom
         self.tol = tol
         self.base_params = base_params
+        self.dequantize = dequantize
         self.seed = seed
         self.preprocessing = "none"
 
     @classmethod
     def param_names(cls) -> list[str]:
-        return ["base", "atom", "tol", "base_params", "seed"]
+        return ["base", "atom", "tol", "base_params", "dequantize", "seed"]
 
     def fit(self, X, columns=None) -> AtomInflated:
         """Estimate p0 and fit the base generator on the non-atom rows of ``X`` (shape (n, d) or (n,))."""
@@ -165,6 +171,8 @@ class AtomInflated(GenerativeModel):
                 f"only {rest.shape[0]} of {X.shape[0]} rows differ from the atom {self.atom:g}; the base "
                 "generator needs at least 20"
             )
+        if self.dequantize:
+            rest = self._dequantize(rest)
         params = dict(self.base_params or {})
         params.setdefault("seed", self.seed)
         self.base_model_ = make_model(self.base, **params).fit(rest, columns=columns)
@@ -175,6 +183,22 @@ class AtomInflated(GenerativeModel):
         self.fit_seconds_ = self.base_model_.fit_seconds_
         self.preprocessor_ = self.base_model_.preprocessor_  # marks the model as fitted
         return self
+
+    def _dequantize(self, rest: np.ndarray) -> np.ndarray:
+        rng = as_generator(self.seed)
+        out = rest.copy()
+        for j in range(rest.shape[1]):
+            col = rest[:, j]
+            if np.unique(col).size < 2:
+                continue
+            w = grid_step(col)
+            if np.any(np.abs(col - self.atom) <= w / 2):
+                raise DataError(
+                    f"column {j}: jittering by +-{w / 2:g} (its grid step / 2) would reach the atom {self.atom:g}; "
+                    "use dequantize=False"
+                )
+            out[:, j] = jitter_ties(col, seed=rng, width=w)
+        return out
 
     def sample(self, n: int, seed: int | np.random.Generator | None = None, **options) -> np.ndarray:
         """Draw ``n`` rows: Binomial(n, p0) atom rows and the rest from the base generator, in random order."""
@@ -199,7 +223,8 @@ class AtomInflated(GenerativeModel):
         )
 
 
-def make_atom_inflated(base_model_name: str, atom: float = 0.0, *, tol: float = 0.0, seed: int | None = 0,
+def make_atom_inflated(base_model_name: str, atom: float = 0.0, *, tol: float = 0.0, dequantize: bool = False,
+                       seed: int | None = 0,
                        **params) -> AtomInflated:  # fmt: skip
     """Build an :class:`AtomInflated` generator: a point mass at ``atom`` plus ``make_model(base_model_name,
     **params)`` for the other rows.
@@ -218,7 +243,9 @@ def make_atom_inflated(base_model_name: str, atom: float = 0.0, *, tol: float = 
         raise ValueError(
             f"model {base_model_name!r} has no parameter(s) {unknown}; its parameters are {sorted(allowed)}"
         )
-    return AtomInflated(base=base_model_name, atom=atom, tol=tol, base_params=params, seed=seed)
+    return AtomInflated(
+        base=base_model_name, atom=atom, tol=tol, base_params=params, dequantize=dequantize, seed=seed
+    )
 
 
 # ------------------------------------------------------------------------------------------------------------

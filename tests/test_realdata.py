@@ -62,6 +62,23 @@ def test_atom_inflated_closed_form_base():
         m.save("/tmp/never")
 
 
+def test_atom_inflated_dequantize_rounded_data():
+    # rain-like: 70% zeros, amounts recorded to 0.01 with many ties at 0.01 (a GPD lower tail of one value)
+    rng = np.random.default_rng(1)
+    n = 4000
+    amounts = np.maximum(np.round(rng.pareto(4.0, n) * 0.3, 2), 0.01)
+    x = np.where(rng.random(n) < 0.7, 0.0, amounts)
+    m = make_atom_inflated("evt-copula", 0.0, dequantize=True, preprocessing="log", seed=0).fit(x)
+    y = m.sample(5000, seed=1)[:, 0]
+    wet = y[y != 0]
+    assert np.all(wet > 0.0)
+    assert np.unique(wet).size == wet.size  # continuous amounts
+    assert np.quantile(wet, 0.9) == pytest.approx(np.quantile(x[x != 0], 0.9), rel=0.2)
+    # jitter that would cross the atom is refused
+    with pytest.raises(DataError, match="reach the atom"):
+        make_atom_inflated("evt-copula", 0.0, dequantize=True).fit(np.r_[np.zeros(10), np.arange(0.2, 40.0)])
+
+
 def test_atom_inflated_errors():
     with pytest.raises(ValueError, match="unknown model"):
         make_atom_inflated("no-such-model")
