@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from heavytail_diffusion.errors import ModelFileError
 from heavytail_diffusion.priors import FlowPrior, load_prior, make_prior
@@ -23,14 +24,17 @@ def flow_evt(X):
 
 def test_flow_evt_fits_and_samples(flow_evt, X):
     assert np.all(np.isfinite(flow_evt.loss_history_))
-    assert flow_evt.loss_history_[-1] < flow_evt.loss_history_[0]  # it learns the dependence
+    # it learns the dependence: better than the independent-normal-scores start (the identity flow)
+    z = flow_evt.margins_.to_normal(X)
+    gain = flow_evt._flow_log_prob(z).mean() - stats.norm.logpdf(z).sum(1).mean()
+    assert gain > 0.02
     s = flow_evt.sample(5000, seed=1)
     assert s.shape == (5000, 2) and np.all(np.isfinite(s))
     np.testing.assert_array_equal(s, flow_evt.sample(5000, seed=1))
     c = flow_evt.sample_clean(20000, seed=2)
     # the far tails come from the GPD margins: the 0.99 quantiles are the data's within sampling error
     np.testing.assert_allclose(np.quantile(c, 0.99, axis=0), np.quantile(X, 0.99, axis=0), rtol=0.15)
-    assert np.corrcoef(c.T)[0, 1] > 0.2
+    assert stats.kendalltau(c[:5000, 0], c[:5000, 1]).statistic > 0.15  # truth 0.41
 
 
 def test_fit_deterministic_given_seed(flow_evt, X):
