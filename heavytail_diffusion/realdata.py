@@ -284,19 +284,25 @@ def log_returns(prices) -> np.ndarray:
     return np.diff(np.log(P), axis=0)
 
 
-def day_spans(dates) -> np.ndarray:
+def day_spans(dates, *, strict: bool = True) -> np.ndarray:
     """Calendar days between consecutive rows (length n - 1), e.g. to flag returns spanning a gap.
 
-    ``dates`` is anything ``pandas.to_datetime`` reads; it must be strictly increasing.
+    ``dates`` is anything ``pandas.to_datetime`` reads. It must be strictly increasing, or with
+    ``strict=False`` non-decreasing: repeated dates give spans of 0 (e.g. the crypto file's source index
+    maps two consecutive rows to the same day around some daylight-saving changes).
     """
     d = pd.to_datetime(pd.Series(dates), errors="coerce")
     if d.isna().any():
         i = int(np.flatnonzero(d.isna().to_numpy())[0])
         raise DataError(f"dates has {int(d.isna().sum())} unreadable values (first at row {i})")
     spans = np.diff(d.to_numpy().astype("datetime64[D]").astype(np.int64))
-    if np.any(spans <= 0):
-        i = int(np.flatnonzero(spans <= 0)[0])
-        raise DataError(f"dates must be strictly increasing; row {i + 1} is not after row {i}")
+    bad = spans < 0 if not strict else spans <= 0
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        what = "strictly increasing" if strict else "non-decreasing"
+        raise DataError(
+            f"dates must be {what}; row {i + 1} ({d.iloc[i + 1].date()}) vs row {i} ({d.iloc[i].date()})"
+        )
     return spans
 
 

@@ -103,8 +103,13 @@ def test_log_returns_and_spans():
     with pytest.raises(DataError, match="2 rows"):
         log_returns([1.0])
     assert day_spans(["2020-01-01", "2020-01-02", "2020-01-05"]).tolist() == [1, 3]
-    with pytest.raises(DataError, match="increasing"):
+    with pytest.raises(DataError, match="strictly increasing"):
         day_spans(["2020-01-02", "2020-01-01"])
+    with pytest.raises(DataError, match="strictly increasing"):
+        day_spans(["2020-01-01", "2020-01-01"])
+    assert day_spans(["2020-01-01", "2020-01-01", "2020-01-03"], strict=False).tolist() == [0, 2]
+    with pytest.raises(DataError, match="non-decreasing"):
+        day_spans(["2020-01-02", "2020-01-01"], strict=False)
     with pytest.raises(DataError, match="unreadable"):
         day_spans(["2020-01-02", "not a date"])
 
