@@ -85,10 +85,10 @@ def _ccdf(y: np.ndarray, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray
 
 
 def _symlog_threshold(values: np.ndarray) -> float:
-    """A symlog linear-range half-width: the 10% quantile of the non-zero |values| (the body is linear)."""
+    """A symlog linear-range half-width: the median of the non-zero |values| (body linear, tails logarithmic)."""
     a = np.abs(values[np.isfinite(values)])
     a = a[a > 0]
-    return float(np.quantile(a, 0.1)) if a.size else 1.0
+    return float(np.median(a)) if a.size else 1.0
 
 
 def _fmt(v: float) -> str:
@@ -274,18 +274,18 @@ def gpd_qq_plot(x, fit: evt.GPDFit, ax: Axes | None = None, *, level: float = 0.
 
 
 def _qq_probs(n_min: int) -> np.ndarray:
-    """Probability grid: the body on a linear grid, the tail up to 1 - 1/n on a log grid of 1 - p."""
+    """Probability grid: the body on a linear grid, both tails out to 1/n and 1 - 1/n on log grids."""
     body = np.linspace(0.01, 0.99, 50)
-    tail_p = 1.0 - np.geomspace(0.01, 1.0 / n_min, 30) if n_min > 100 else np.array([])
-    return np.unique(np.concatenate([body, tail_p]))
+    t = np.geomspace(0.01, 1.0 / n_min, 30) if n_min > 100 else np.array([])
+    return np.unique(np.concatenate([t, body, 1.0 - t]))
 
 
 def qq_plot(real, generated, ax: Axes | None = None, log: bool = True, *, probs=None) -> Axes:
     """Two-sample QQ plot: quantiles of each generated sample against those of the real one.
 
-    The probabilities cover the body (0.01 ... 0.99) and the tails up to 1 - 1/n (log-spaced), so the
+    The probabilities cover the body (0.01 ... 0.99) and both tails out to 1/n and 1 - 1/n (log-spaced), so the
     extremes are not a handful of points. Axes: log-log when ``log`` and every value is positive; otherwise
-    (``log=True``) a symmetric-log scale, linear within +-t where t is the 10% quantile of |real| (the axis
+    (``log=True``) a symmetric-log scale, linear within +-t where t is the median of |real| (the axis
     labels say so); ``log=False`` gives linear axes.
 
     Parameters
@@ -773,7 +773,7 @@ def chi_plot(
         a.grid(True, alpha=0.3)
     axes[0].set_title(f"χ(u): {labels[0]} vs {labels[1]} ({tail} tail)", fontsize="medium")
     axes[1].set_title("χ̄(u) (1: asymptotic dependence, 0: independence)", fontsize="medium")
-    axes[0].legend(loc="lower left", fontsize="small")
+    axes[0].legend(loc="best", fontsize="small")
     return axes
 
 

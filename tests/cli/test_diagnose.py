@@ -1,0 +1,138 @@
+"""`heavytail diagnose`: JSON keys, readable table, output folder, per-column thresholds, one-line errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from heavytail_diffusion.cli import main
+from heavytail_diffusion.data import dataset_path
+
+
+@pytest.fixture(scope="module")
+def danish():
+    return str(dataset_path("danish"))
+
+
+@pytest.fixture()
+def pair_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    z = rng.standard_t(3, size=(400, 2))
+    df = pd.DataFrame({"loss": np.exp(z[:, 0]) * 10, "cost": np.abs(z[:, 0] + z[:, 1]) * 3 + 0.1})
+    path = tmp_path / "pair.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def _run(capsys, argv):
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_json_has_documented_keys(capsys, danish):
+    rc, out, _ = _run(capsys, ["diagnose", danish, "--columns", "loss_mdkk", "--threshold", "10", "--json"])
+    assert rc == 0
+    res = json.loads(out)["columns"]["loss_mdkk"]
+    assert res["n"] == 2167
+    assert {"xi", "ci_low", "ci_high", "k"} <= set(res["hill"])
+    gpd_keys = {"threshold", "shape", "scale", "se_shape", "se_scale", "nllh", "n_exceedances"}
+    assert gpd_keys <= set(res["gpd"])
+    assert res["gpd"]["n_exceedances"] == 109 and res["gpd"]["shape"] == pytest.approx(0.496988, rel=1e-4)
+    assert {"q0.9", "q0.99", "q0.999", "var_0.99", "es_0.99", "weissman_q0.9999"} <= set(res["quantiles"])
+    assert "gev" not in res
+
+
+def test_json_with_block_size_has_gev(capsys, danish):
+    argv = [
+        "diagnose",
+        danish,
+        "--columns",
+        "loss_mdkk",
+        "--threshold",
+        "10",
+        "--block-size",
+        "100",
+        "--json",
+    ]
+    rc, out, _ = _run(capsys, argv)
+    res = json.loads(out)["columns"]["loss_mdkk"]
+    assert rc == 0 and res["gev"]["n_blocks"] == 21 and res["gev"]["block_size"] == 100
+    assert {"loc", "scale", "shape", "se_loc", "se_scale", "se_shape", "nllh"} <= set(res["gev"])
+    assert res["return_levels"]["unit"] == "blocks"
+
+
+def test_readable_table(capsys, danish):
+    rc, out, _ = _run(capsys, ["diagnose", danish, "--columns", "loss_mdkk", "--threshold", "10"])
+    assert rc == 0
+    assert "Hill xi" in out and "GPD shape xi" in out and "0.497" in out and "109" in out
+
+
+def test_out_folder_has_csv_figures_and_index(capsys, pair_csv, tmp_path):
+    out_dir = tmp_path / "report"
+    rc, out, _ = _run(capsys, ["diagnose", str(pair_csv), "--threshold", "loss=20", "--out", str(out_dir)])
+    assert rc == 0 and "figures" in out
+    df = pd.read_csv(out_dir / "summary.csv", index_col="column")
+    assert list(df.index) == ["loss", "cost"]
+    assert df.loc["loss", "gpd_threshold"] == 20 and df.loc["cost", "gpd_threshold_rule"].startswith("auto")
+    for col in ("loss", "cost"):
+        for kind in (
+            "hill",
+            "survival",
+            "gpd_qq",
+            "mean_residual_life",
+            "parameter_stability",
+            "return_level",
+        ):
+            f = out_dir / f"{col}_{kind}.png"
+            assert f.is_file() and f.read_bytes()[:4] == b"\x89PNG"
+    assert (out_dir / "chi_loss_cost.png").is_file()
+    index = (out_dir / "index.md").read_text()
+    assert "![hill](loss_hill.png)" in index and "chi_loss_cost.png" in index
+    assert json.loads((out_dir / "summary.json").read_text())["columns"]["loss"]["gpd"]["threshold"] == 20
+
+
+def test_threshold_forms(capsys, pair_csv):
+    rc, out, _ = _run(capsys, ["diagnose", str(pair_csv), "--threshold", "5", "cost=2", "--json"])
+    cols = json.loads(out)["columns"]
+    assert rc == 0 and cols["loss"]["gpd"]["threshold"] == 5 and cols["cost"]["gpd"]["threshold"] == 2
+    rc, out, _ = _run(capsys, ["diagnose", str(pair_csv), "--threshold", "loss=5,cost=auto", "--json"])
+    cols = json.loads(out)["columns"]
+    assert cols["loss"]["gpd"]["threshold"] == 5 and cols["cost"]["gpd"]["threshold_rule"].startswith("auto")
+
+
+def test_lower_tail(capsys, pair_csv):
+    rc, out, _ = _run(capsys, ["diagnose", str(pair_csv), "--columns", "loss", "--tail", "lower", "--json"])
+    res = json.loads(out)["columns"]["loss"]
+    assert rc == 0 and res["scale"] == "-loss" and res["tail"] == "lower"
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--columns", "nope"], "no column named 'nope'"),
+        (["--threshold", "1e12"], "at or above the maximum"),
+        (["--threshold", "nope=3"], "no column named 'nope'"),
+        (["--threshold", "1", "2"], "at most one bare value"),
+        (["--threshold", "high"], "'auto' or a number"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(capsys, pair_csv, extra, message):
+    rc, out, err = _run(capsys, ["diagnose", str(pair_csv), *extra])
+    assert rc == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("heavytail diagnose: error:") and message in lines[0]
+    assert "Traceback" not in err
+
+
+def test_nan_file_exits_2(capsys, tmp_path):
+    path = tmp_path / "nan.csv"
+    x = np.random.default_rng(1).pareto(2.0, 100)
+    lines = ["x"] + [f"{v:.6g}" for v in x]
+    lines[10] = "nan"
+    path.write_text("\n".join(lines) + "\n")
+    rc, out, err = _run(capsys, ["diagnose", str(path)])
+    assert rc == 2 and "Traceback" not in err and "NaN" in err and len(err.strip().splitlines()) == 1
+    rc, out, _ = _run(capsys, ["diagnose", str(path), "--dropna", "--json"])
+    assert rc == 0 and json.loads(out)["columns"]["x"]["n"] == 99
