@@ -67,9 +67,9 @@ METRICS: dict[str, str] = {
     "var_rel_error": "relative error of the value at risk (the level-quantile of the losses y)",
     "es_rel_error": "relative error of the expected shortfall (mean loss beyond VaR)",
     "tail_ks": "two-sample KS statistic between the laws of y beyond the reference 0.95 quantile "
-    "(0 = same conditional tail shape)",
+    "(0 = same conditional tail shape; NaN when the model never exceeds that quantile)",
     "ccdf_area": "area between the log-log survival curves of reference and model from the reference 0.9 "
-    "quantile to the smaller sample maximum (0 = identical)",
+    "quantile to the smaller sample maximum (0 = identical; NaN when the model never exceeds that quantile)",
     "ccdf_signed_area": "the same area with sign: > 0 model tail too heavy, < 0 too light",
     "max_sliced_w2": "max-sliced Wasserstein-2 distance (optimised direction), raw scale; floor: train vs "
     "reference (what a perfect generator of the training size would score)",
@@ -332,17 +332,27 @@ def _column_metrics(name: str, col: str, tail: str, ref: _RefTail, g: np.ndarray
             rows.append(_row(name, metric, col, (b - a) / abs(a) if a != 0 else math.nan, tail=tail, level=lev,
                              ref_value=a, supported=sup))  # fmt: skip
     # tail KS and CCDF area
-    tk = distances.tail_ks(y, g, q=TAIL_KS_QUANTILE).iloc[0]
+    tk = distances.tail_ks(y, g, q=TAIL_KS_QUANTILE).iloc[0]  # NaN when the model has no exceedance
     rows.append(_row(name, "tail_ks", col, tk["statistic"], tail=tail, level=TAIL_KS_QUANTILE,
                      note=f"p = {tk['pvalue']:.3g}; exceedance fraction {tk['frac_generated']:.4f} model vs "
                      f"{tk['frac_real']:.4f} reference"))  # fmt: skip
     try:
         ca = distances.ccdf_area(y, g, q_min=CCDF_QUANTILE).iloc[0]
+        if not ca["upper_limit"] > ca["threshold"]:  # the curves share no range beyond t0: area undefined
+            raise DataError(
+                f"the model sample never exceeds the reference {CCDF_QUANTILE} quantile {ca['threshold']:.6g} "
+                "(tail far too light); the area is undefined"
+            )
         rows.append(_row(name, "ccdf_area", col, ca["area"], tail=tail, level=CCDF_QUANTILE))
         rows.append(_row(name, "ccdf_signed_area", col, ca["signed_area"], tail=tail, level=CCDF_QUANTILE,
                          note=f"mean log ratio of survival functions {ca['mean_log_ratio']:.3g}"))  # fmt: skip
     except DataError as exc:
-        rows.append(_row(name, "ccdf_area", col, math.nan, tail=tail, note=_err_note(exc)))
+        rows.append(
+            _row(name, "ccdf_area", col, math.nan, tail=tail, level=CCDF_QUANTILE, note=_err_note(exc))
+        )
+        rows.append(
+            _row(name, "ccdf_signed_area", col, math.nan, tail=tail, level=CCDF_QUANTILE, note=_err_note(exc))
+        )
     return rows
 
 
@@ -612,11 +622,10 @@ def compare(
     stray = sorted(set(model_params) - set(model_names))
     if stray:
         raise ValueError(f"model_params names model(s) {stray} that are not being compared ({model_names})")
-    table = (
-        data
-        if isinstance(data, Table) and columns is None
-        else load_table(data, columns=columns, dropna=dropna)
-    )
+    if isinstance(data, Table):
+        table = data if columns is None else load_table(data.to_frame(), columns=columns, dropna=dropna)
+    else:
+        table = load_table(data, columns=columns, dropna=dropna)
     X, cols = table.values, tuple(table.columns)
     test_fraction = check_probability(test_fraction, "test_fraction")
     rng = as_generator(seed)

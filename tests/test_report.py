@@ -130,3 +130,14 @@ def test_score_samples_perfect_copy_beats_shifted():
     assert ks["same"] < ks["light"]
     hill = M[M.metric == "hill_xi_abs_error"].groupby("model").value.mean()
     assert hill["same"] < hill["light"]
+
+
+def test_too_light_model_gets_undefined_tail_metrics_not_zero():
+    rng = np.random.default_rng(2)
+    R = rng.standard_t(3, size=(400, 1))
+    capped = np.clip(rng.standard_t(3, size=(2000, 1)), -0.5, 0.5)  # never reaches the reference 0.9 quantile
+    M = score_samples(R, {"capped": capped}, train=rng.standard_t(3, size=(400, 1)), quick=True)
+    for metric in ("ccdf_area", "tail_ks"):
+        rows = M[M.metric == metric]
+        assert rows.value.isna().all() and len(rows) == 2  # both tails of a two-sided column
+    assert "never exceeds" in M[M.metric == "ccdf_area"].note.iloc[0]
