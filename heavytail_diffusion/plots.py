@@ -91,6 +91,21 @@ def _symlog_threshold(values: np.ndarray) -> float:
     return float(np.median(a)) if a.size else 1.0
 
 
+def _tidy_log_axes(ax: Axes) -> None:
+    """Readable ticks on log axes spanning less than two decades: 1-2-5 labels in plain numbers, no minor labels.
+
+    (matplotlib otherwise labels every minor tick as 2x10^-2, 3x10^-2, ..., which overlap.)
+    """
+    from matplotlib import ticker
+
+    for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log" or min(lim) <= 0 or np.log10(max(lim) / min(lim)) >= 2:
+            continue
+        axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
+        axis.set_minor_formatter(ticker.NullFormatter())
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
@@ -269,6 +284,7 @@ def gpd_qq_plot(x, fit: evt.GPDFit, ax: Axes | None = None, *, level: float = 0.
         f"σ = {fit.scale:.3g} ± {fit.se_scale:.2g}"
     )
     ax.grid(True, which="major", alpha=0.3)
+    _tidy_log_axes(ax)
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
@@ -334,6 +350,7 @@ def qq_plot(real, generated, ax: Axes | None = None, log: bool = True, *, probs=
     ax.set_ylabel("generated quantile" + note)
     ax.set_title(f"Two-sample QQ plot ({p.size} quantiles, up to p = {p.max():.4g})")
     ax.grid(True, which="major", alpha=0.3)
+    _tidy_log_axes(ax)
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
@@ -420,6 +437,7 @@ def survival_plot(
     ax.set_ylabel(f"P({scale.replace('x', 'X')} ≥ {scale}) (log scale)")
     ax.set_title(f"Empirical survival function, upper tail of {scale}")
     ax.grid(True, which="major", alpha=0.3)
+    _tidy_log_axes(ax)
     ax.legend(loc="lower left", fontsize="small")
     return ax
 
@@ -468,6 +486,7 @@ def mean_residual_life_plot(
     ax.set_ylabel("mean excess e(u) = E[X − u | X > u]")
     ax.set_title("Mean residual life (linear above a good threshold)")
     ax.grid(True, alpha=0.3)
+    _tidy_log_axes(ax)
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
@@ -682,6 +701,7 @@ def return_level_plot(
     ax.set_ylabel("return level" + (" (log scale)" if logy else ""))
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
+    _tidy_log_axes(ax)
     ax.legend(loc="upper left", fontsize="small")
     return ax
 

@@ -244,7 +244,9 @@ def _write_figures(table, summary, out: Path) -> dict:
             return
         axs = np.atleast_1d(obj)
         fig = axs[0].figure
-        axs[0].set_title(f"{col}{scale}: " + axs[0].get_title())
+        # the Hill and survival plots orient the data themselves and say so in their titles
+        note = "" if kind in ("hill", "survival") else scale
+        axs[0].set_title(f"{col}{note}: " + axs[0].get_title())
         fig.savefig(out / fname, dpi=110)
         plt.close(fig)
         figs[col].append((kind, fname, ""))
@@ -276,7 +278,7 @@ def _write_figures(table, summary, out: Path) -> dict:
         fit = evt.fit_gpd(y, gp["threshold"]) if "error" not in gp else None
         u = gp.get("threshold")
         xlabel = {"upper": col, "lower": f"-{col}", "both": f"|{col}|"}[tail] + " (log scale)"
-        save("survival", col, slug, plots.survival_plot, y, fit=fit, label=col, xlabel=xlabel)
+        save("survival", col, slug, plots.survival_plot, x, tail=tail, fit=fit, label=col, xlabel=xlabel)
         if fit is not None:
             save("gpd_qq", col, slug, plots.gpd_qq_plot, y, fit)
         save("mean_residual_life", col, slug, plots.mean_residual_life_plot, y, threshold=u)
