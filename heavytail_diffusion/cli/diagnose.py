@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=["auto"],
         metavar="auto|VALUE|COL=VALUE",
         help="GPD threshold: 'auto' (parameter-stability rule, the default), one number for every column, "
-        "and/or COL=VALUE per column (columns not named get the bare value or 'auto')",
+        "and/or COL=VALUE per column (columns not named get the bare value or 'auto'); give FILE first",
     )
     p.add_argument(
         "--block-size",
