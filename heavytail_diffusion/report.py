@@ -946,11 +946,12 @@ def _per_column_table(M: pd.DataFrame, result: ComparisonResult) -> pd.DataFrame
                     s = s[np.isclose(s.level, level) & s.supported]
                 return s.value.iloc[0] if len(s) else math.nan
 
-            hx = h[h.metric == "hill_xi"]
+            hx, gx = h[h.metric == "hill_xi"], h[h.metric == "gpd_xi"]
             rows.append({
                 "column": c, "tail": t, "model": name,
                 "hill_xi": v("hill_xi"), "ref_hill_xi": hx.ref_value.iloc[0] if len(hx) else math.nan,
-                "gpd_xi": v("gpd_xi"), "q0.99_rel_err": v("quantile_rel_error", 0.99),
+                "gpd_xi": v("gpd_xi"), "ref_gpd_xi": gx.ref_value.iloc[0] if len(gx) else math.nan,
+                "q0.99_rel_err": v("quantile_rel_error", 0.99),
                 "q0.999_rel_err": v("quantile_rel_error", 0.999), "tail_ks": v("tail_ks"),
                 "ccdf_signed": v("ccdf_signed_area"),
             })  # fmt: skip
