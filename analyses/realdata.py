@@ -118,7 +118,8 @@ def split_text(res) -> str:
 
 def write_md(out: Path, title: str, parts: list[str], t0: float, quick: bool) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    cmd = f"python analyses/realdata.py {out.name}" + (" --quick" if quick else "")
+    study = {v: k for k, v in OUT_NAMES.items()}.get(out.name, out.name)
+    cmd = f"python analyses/realdata.py {study}" + (" --quick" if quick else "")
     head = [f"# {title}", "", (f"Command: `{cmd}`. Wall time of this run: {time.time() - t0:.0f} s "
             f"(2-core machine shared with other jobs; 1-min load average at the end {load:.1f})."), ""]  # fmt: skip
     (out / "README.md").write_text("\n".join(head + parts) + "\n", encoding="utf-8")
@@ -378,7 +379,7 @@ def study_finance(out: Path, quick: bool) -> None:
         summ = summary_table(res).merge(errs, left_on="model", right_index=True, how="left")
         extra = ""
         if label == "crypto":
-            u = np.round(np.linspace(0.8, 0.97, 10), 3)
+            u = np.round(np.linspace(0.8, 0.97, 18), 2)  # steps of 0.01, includes 0.95
             tab = chi_table(res.test, res.samples, cols, u, "lower")
             tab.to_csv(out / "crypto_chi_lower_test_vs_generators.csv", index=False)
             lerr = chi_errors(tab, 0.95).rename("lower_chi_0.95_abs_error")
@@ -425,7 +426,8 @@ def study_finance(out: Path, quick: bool) -> None:
             f"VaR / ES at 99% of {cols[0]} (data and generators; positive numbers are loss/gain sizes):", "",
             md_table(v.reset_index()), "",
             (f"All columns, 99% and 99.9%: `{label}_var_es.csv`. Note the 99.9% level rests on about "
-            f"{data.shape[0] // 1000} observation(s) per tail in the full data and on none in the test rows."), "",
+            f"{data.shape[0] / 1000:.1f} observations per tail in the full data and {res.test.shape[0] / 1000:.1f} "
+            "in the test rows, so it is an extrapolation for every sample of data."), "",
             f"Generator ranking ({split_text(res)}):", "", md_table(summ), "",
             "`VaR_rel_error_q` / `ES_rel_error_q`: mean |relative error| against the full series over columns "
             "and both tails at level q (the generators were trained on 70% of it)."
