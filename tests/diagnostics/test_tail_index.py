@@ -184,6 +184,41 @@ def test_select_k_methods():
     assert kt < 2500  # Student-t: the double bootstrap stops well before the body
 
 
+@pytest.mark.parametrize("method", ["danielsson", "stability"])
+@pytest.mark.parametrize("frac", [0.1, 0.2, 0.5])
+def test_select_k_respects_max_fraction(method, frac):
+    x = _pareto(2.0, 3000, seed=5)
+    assert 10 <= select_k(x, method, max_fraction=frac) <= frac * 3000
+    assert 10 <= select_k(x, method, estimator="pickands", max_fraction=frac) <= frac * 3000 / 4
+    for f in (hill, moment_estimator):
+        assert f(x, ci=None, max_fraction=frac).k <= frac * 3000
+    assert 4 * pickands(x, ci=None, max_fraction=frac).k <= frac * 3000
+
+
+def test_unrestricted_double_bootstrap_picks_k_near_n_on_pareto():
+    # the published rule (max_fraction=1): no second-order bias on exact Pareto data, so k* is close to n
+    x = _pareto(2.0, 2000, seed=1)
+    assert select_k(x, seed=0, max_fraction=1.0) > 1500
+    assert select_k(x, seed=0) <= 400  # the default safeguard: upper 20%
+
+
+def test_auto_k_danish_sensible(danish):
+    # unrestricted, the double bootstrap (ours and tailestim's alike) picks k > 1000 of 2167 here
+    assert select_k(danish, seed=0, max_fraction=1.0) > 1000
+    e = hill(danish, ci=None)
+    assert 30 <= e.k <= 0.2 * danish.size
+    assert 0.45 <= e.value <= 0.75  # GPD above 10 (evd::fpot): 0.497; Hill plateau about 0.7
+
+
+def test_auto_k_flares_sensible():
+    x = pd.read_csv(DATA / "csn2009" / "flares.csv")["value"].to_numpy(float)
+    assert select_k(x, seed=0, max_fraction=1.0) > 10_000  # unrestricted: nearly the whole sample
+    e = hill(x, ci=None)
+    assert e.k <= 0.2 * x.size
+    xi_csn = 1.0 / (1.79 - 1.0)  # Clauset, Shalizi & Newman (2009): alpha 1.79, n_tail 1711
+    assert abs(e.value - xi_csn) <= 0.25 * xi_csn
+
+
 def test_estimate_repr_and_dict():
     e = hill(_pareto(2.0, 500, seed=1), k=50, ci="asymptotic")
     assert isinstance(e, Estimate)
@@ -307,6 +342,9 @@ def test_bad_options():
         select_k(x, method="guess")
     with pytest.raises(ValueError, match="eps"):
         select_k(x, eps=0.7)
+    for bad in (0.0, 1.5, -0.1, "0.2", True):
+        with pytest.raises(ValueError, match="max_fraction"):
+            select_k(x, max_fraction=bad)
     with pytest.raises(ValueError, match="at least 10"):
         powerlaw_fit(x, xmin=float(np.sort(x)[-5]))
     with pytest.raises(ValueError, match="xmin"):
