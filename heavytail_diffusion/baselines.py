@@ -113,13 +113,14 @@ class _PriorModel(GenerativeModel):
 
     prior_name: ClassVar[str]
 
-    def _prior_params(self) -> dict:
+    def _own_prior_params(self) -> dict:
         raise NotImplementedError
 
     def _fit(self, Z: np.ndarray, rng: np.random.Generator) -> None:
         from .priors import make_prior
 
-        self.prior_ = make_prior(self.prior_name, **self._prior_params()).fit(Z, 0.0, seed=int(rng.integers(2**31)))
+        params = self._prior_params(self.prior_name, self._own_prior_params())
+        self.prior_ = make_prior(self.prior_name, **params).fit(Z, 0.0, seed=int(rng.integers(2**31)))
 
     def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.prior_.sample(n, seed=rng)
@@ -163,7 +164,7 @@ class FlowBaseline(_PriorModel):
         self.hidden = hidden
         self.progress = progress
 
-    def _prior_params(self) -> dict:
+    def _own_prior_params(self) -> dict:
         return {
             "marginals": self.marginals,
             "base": self.base,
@@ -193,5 +194,5 @@ class EVTCopulaBaseline(_PriorModel):
         self.copula = copula
         self.tail_fraction = tail_fraction
 
-    def _prior_params(self) -> dict:
+    def _own_prior_params(self) -> dict:
         return {"copula": self.copula, "tail_fraction": self.tail_fraction}

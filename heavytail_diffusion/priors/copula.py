@@ -82,6 +82,9 @@ class EVTCopulaPrior(Prior):
         t-copula degrees of freedom; None fits it.
     min_exceedances : int, default 50
         Minimum GPD exceedances per tail (the tail fraction is raised with a warning when needed).
+    exponential_tails : bool or list of bool, default False
+        Fix the GPD shapes at 0 for all or some columns (for log-transformed columns: see
+        :class:`~heavytail_diffusion.priors.marginals.GPDTailMarginal`).
 
     Attributes
     ----------
@@ -102,11 +105,13 @@ class EVTCopulaPrior(Prior):
         copula: str = "empirical",
         df: float | None = None,
         min_exceedances: int = 50,
+        exponential_tails: bool | list[bool] = False,
     ) -> None:
         self.tail_fraction = tail_fraction
         self.copula = copula
         self.df = df
         self.min_exceedances = min_exceedances
+        self.exponential_tails = exponential_tails
 
     def get_config(self) -> dict:
         return {
@@ -114,10 +119,15 @@ class EVTCopulaPrior(Prior):
             "copula": self.copula,
             "df": None if self.df is None else float(self.df),
             "min_exceedances": self.min_exceedances,
+            "exponential_tails": self._margins().get_config()["exponential_tails"],
         }
 
     def _margins(self) -> MarginalTransform:
-        return MarginalTransform(tail_fraction=self.tail_fraction, min_exceedances=self.min_exceedances)
+        return MarginalTransform(
+            tail_fraction=self.tail_fraction,
+            min_exceedances=self.min_exceedances,
+            exponential_tails=self.exponential_tails,
+        )
 
     def _check_params(self) -> None:
         if self.copula not in _COPULAS:

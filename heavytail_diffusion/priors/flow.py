@@ -155,6 +155,9 @@ class FlowPrior(Prior):
         Adam optimisation of the negative log-likelihood (cosine-decayed lr, gradient norm clipped at 5).
     tail_fraction, min_exceedances : float, int
         Passed to the marginal GPD fits.
+    exponential_tails : bool or list of bool
+        Fix the marginal GPD shapes at 0 for all or some columns (log-transformed columns; see
+        :class:`~heavytail_diffusion.priors.marginals.GPDTailMarginal`).
     device : str or None
         Torch device; None picks CUDA when available.
     progress : bool or None
@@ -196,6 +199,7 @@ class FlowPrior(Prior):
         batch_size: int = 512,
         tail_fraction: float = 0.05,
         min_exceedances: int = 50,
+        exponential_tails: bool | list[bool] = False,
         device: str | None = None,
         progress: bool | None = None,
     ) -> None:
@@ -213,6 +217,7 @@ class FlowPrior(Prior):
         self.batch_size = batch_size
         self.tail_fraction = tail_fraction
         self.min_exceedances = min_exceedances
+        self.exponential_tails = exponential_tails
         self.device = device
         self.progress = progress
 
@@ -236,9 +241,15 @@ class FlowPrior(Prior):
             "batch_size": int(self.batch_size),
             "tail_fraction": float(self.tail_fraction),
             "min_exceedances": int(self.min_exceedances),
+            "exponential_tails": self._margin_transform().get_config()["exponential_tails"],
             "device": self.device,
             "progress": self.progress,
         }
+
+    def _margin_transform(self) -> MarginalTransform:
+        return MarginalTransform(
+            self.tail_fraction, self.min_exceedances, exponential_tails=self.exponential_tails
+        )
 
     def _check_params(self) -> None:
         for arg, allowed in (
@@ -288,7 +299,7 @@ class FlowPrior(Prior):
         dev = self._device()
         if self.marginals == "evt":
             Xm = X + self.sigma_T_ * rng.standard_normal(X.shape) if noised else X
-            self.margins_ = MarginalTransform(self.tail_fraction, self.min_exceedances).fit(Xm)
+            self.margins_ = self._margin_transform().fit(Xm)
             train = self.margins_.to_normal(Xm)
             noise_scale = None  # noise enters (if at all) through the fixed noised copy
         else:
@@ -424,7 +435,7 @@ class FlowPrior(Prior):
         marg = {k[len("margins.") :]: v for k, v in state.items() if k.startswith("margins.")}
         if self.marginals == "evt":
             self.margins_ = MarginalTransform.from_state(
-                MarginalTransform(self.tail_fraction, self.min_exceedances).get_config(), marg
+                self._margin_transform().get_config(), marg
             )
         else:
             self.margins_ = None

@@ -111,6 +111,12 @@ class GPDTailMarginal:
     max_shape : float, default 1.0
         Fitted shapes above this (infinite-mean tails, usually a sign of too few exceedances) are clipped to
         it with a warning; the scale is kept.
+    exponential_tails : bool, default False
+        Fix both shapes at 0 (exponential tails; sigma = mean excess, the exponential MLE). Use it for a
+        column that was log- (or signed-log-) transformed: a Pareto tail with index xi becomes an exponential
+        tail of scale xi on the log scale (sigma is then the Hill estimate), while a free GPD shape fitted
+        there, whose noise is about +-0.1, turns into an implausible log-Pareto tail (xi_log > 0) or a bounded
+        one (xi_log < 0) after exponentiation.
 
     Attributes
     ----------
@@ -137,11 +143,13 @@ class GPDTailMarginal:
         min_exceedances: int = 50,
         max_tail_fraction: float = 0.25,
         max_shape: float = 1.0,
+        exponential_tails: bool = False,
     ) -> None:
         self.tail_fraction = tail_fraction
         self.min_exceedances = min_exceedances
         self.max_tail_fraction = max_tail_fraction
         self.max_shape = max_shape
+        self.exponential_tails = exponential_tails
 
     # ------------------------------------------------------------------ fitting
     def fit(self, x, name: str = "x") -> GPDTailMarginal:
@@ -182,6 +190,9 @@ class GPDTailMarginal:
                     f"{name}: only {exc.size} values strictly beyond the {side} threshold {u:g} "
                     "(heavily tied data); a GPD tail cannot be fitted"
                 )
+            if self.exponential_tails:
+                params.append((0.0, float((exc - u).mean())))
+                continue
             try:
                 fit = fit_gpd(values, threshold=u)
                 xi, sigma = float(fit.shape), float(fit.scale)
@@ -238,6 +249,7 @@ class GPDTailMarginal:
             "min_exceedances": self.min_exceedances,
             "max_tail_fraction": self.max_tail_fraction,
             "max_shape": self.max_shape,
+            "exponential_tails": bool(self.exponential_tails),
         }
 
     @classmethod
@@ -381,6 +393,9 @@ class MarginalTransform:
     ----------
     tail_fraction, min_exceedances, max_tail_fraction, max_shape
         Passed to every column's :class:`GPDTailMarginal`.
+    exponential_tails : bool or list of bool
+        :class:`GPDTailMarginal`'s option, for every column or one value per column (True for columns the
+        model log-transformed).
 
     Attributes
     ----------
@@ -396,28 +411,42 @@ class MarginalTransform:
         min_exceedances: int = 50,
         max_tail_fraction: float = 0.25,
         max_shape: float = 1.0,
+        exponential_tails: bool | list[bool] = False,
     ) -> None:
         self.tail_fraction = tail_fraction
         self.min_exceedances = min_exceedances
         self.max_tail_fraction = max_tail_fraction
         self.max_shape = max_shape
+        self.exponential_tails = exponential_tails
 
     def get_config(self) -> dict:
+        exp = self.exponential_tails
         return {
             "tail_fraction": self.tail_fraction,
             "min_exceedances": self.min_exceedances,
             "max_tail_fraction": self.max_tail_fraction,
             "max_shape": self.max_shape,
+            "exponential_tails": bool(exp) if isinstance(exp, bool | np.bool_) else [bool(e) for e in exp],
         }
+
+    def _column_config(self, j: int, d: int) -> dict:
+        cfg = self.get_config()
+        exp = cfg["exponential_tails"]
+        if isinstance(exp, list):
+            if len(exp) != d:
+                raise ValueError(f"exponential_tails lists {len(exp)} columns but X has {d}")
+            cfg["exponential_tails"] = exp[j]
+        return cfg
 
     def fit(self, X, columns=None) -> MarginalTransform:
         """Fit one marginal per column of ``X`` (n, d)."""
         X = check_array(X, "X", min_rows=40, columns=columns)
+        d = X.shape[1]
         self.marginals_ = [
-            GPDTailMarginal(**self.get_config()).fit(
+            GPDTailMarginal(**self._column_config(j, d)).fit(
                 X[:, j], name=f"X column '{columns[j]}'" if columns is not None else f"X column {j}"
             )
-            for j in range(X.shape[1])
+            for j in range(d)
         ]
         self.n_features_in_ = X.shape[1]
         return self
@@ -473,7 +502,8 @@ class MarginalTransform:
         d = 1 + max(int(k.split(".", 1)[0]) for k in state)
         self.marginals_ = [
             GPDTailMarginal.from_state(
-                config, {k.split(".", 1)[1]: v for k, v in state.items() if k.split(".", 1)[0] == str(j)}
+                self._column_config(j, d),
+                {k.split(".", 1)[1]: v for k, v in state.items() if k.split(".", 1)[0] == str(j)},
             )
             for j in range(d)
         ]

@@ -92,3 +92,18 @@ def test_marginal_transform_state_round_trip():
     np.testing.assert_array_equal(mt2.to_normal(X), Z)
     with pytest.raises(DataError, match="3"):
         mt.to_normal(X[:, :2])
+
+
+def test_exponential_tails_fix_the_shape_and_round_trip():
+    """On a log scale a Pareto(xi) tail is exponential with scale xi: the fixed-shape fit recovers it."""
+    from heavytail_diffusion.priors import MarginalTransform
+
+    rng = np.random.default_rng(5)
+    logx = np.log(rng.pareto(2.0, size=(20000, 2)) + 1.0)  # Pareto xi = 0.5 -> exponential(scale 0.5)
+    mt = MarginalTransform(exponential_tails=[True, False]).fit(logx)
+    m0, m1 = mt.marginals_
+    assert m0.shape_upper_ == 0.0 and m0.shape_lower_ == 0.0 and abs(m0.scale_upper_ - 0.5) < 0.05
+    assert m1.shape_upper_ != 0.0
+    rebuilt = MarginalTransform.from_state(mt.get_config(), mt.state_dict())
+    z = rng.standard_normal((100, 2)) * 3
+    np.testing.assert_allclose(rebuilt.from_normal(z), mt.from_normal(z))
