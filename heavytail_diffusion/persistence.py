@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -108,8 +110,19 @@ def load_folder(path) -> tuple[str, dict, dict[str, torch.Tensor]]:
         raise ModelFileError(f"{tpath} does not match the checksum in {MANIFEST}: the file is truncated or modified")
     try:
         tensors = torch.load(tpath, map_location="cpu", weights_only=True)
-    except Exception as exc:  # weights_only refuses code; any failure means a bad file
-        raise ModelFileError(f"{tpath} could not be read safely ({type(exc).__name__}: {exc})") from None
+    except pickle.UnpicklingError as exc:  # weights_only refused a Python object: never retry without it
+        refused = " ".join(str(exc).split())
+        m = re.search(r"unsupported GLOBAL (\S+)", refused)
+        what = f" ({m.group(1)})" if m else ""
+        raise ModelFileError(
+            f"{tpath} could not be read safely: it holds pickled Python objects{what}, not plain tensors, "
+            "and unpickling them could execute code; re-create the model with `heavytail fit`"
+        ) from None
+    except Exception as exc:  # any other failure means a bad file
+        msg = " ".join(str(exc).split())
+        raise ModelFileError(
+            f"{tpath} could not be read as a tensor file ({type(exc).__name__}: {msg})"
+        ) from None
     if not isinstance(tensors, dict) or not all(isinstance(v, torch.Tensor) for v in tensors.values()):
         raise ModelFileError(f"{tpath} does not hold a flat dict of tensors")
     return manifest["model"], manifest["config"], tensors

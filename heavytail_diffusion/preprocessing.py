@@ -61,7 +61,10 @@ class Preprocessor:
             if m == "none":
                 continue
             if m == "standard":
-                loc[j], scale[j] = g.mean(), g.std()
+                # mean and std of g / max|g|, scaled back: finite for values up to the float64 maximum
+                big = np.max(np.abs(g))
+                big = big if big > 0 else 1.0
+                loc[j], scale[j] = big * np.mean(g / big), big * np.std(g / big)
             else:
                 q25, q50, q75 = np.quantile(g, [0.25, 0.5, 0.75])
                 loc[j], scale[j] = q50, (q75 - q25) / _IQR_NORMAL

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 
 from .. import __version__
 
@@ -20,12 +21,29 @@ __all__ = ["main", "build_parser"]
 COMMANDS = ["datasets", "benchmark", "diagnose", "fit", "sample", "compare"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line, like the toolkit's other errors (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's message on one line (third-party messages can span several)."""
+    msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    if isinstance(exc, MemoryError):
+        msg = f"out of memory ({exc or 'ask for fewer rows'})"
+    elif isinstance(exc, ArithmeticError):
+        msg = f"numerical overflow or division by zero ({exc}); are the values too large? rescale the data"
+    return " ".join(str(msg).split())
+
+
 def _load(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="heavytail",
         description="Heavy-tailed tabular data: extreme-value diagnostics and synthetic samples whose tails are right.",
     )
@@ -54,17 +72,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
+    format_warning = warnings.formatwarning
+    if not args.debug:  # one line per warning, without the source line that triggered it
+        warnings.formatwarning = lambda message, *_args, **_kw: " ".join(str(message).split())
     try:
         return int(args._run(args) or 0)
-    except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, KeyError, RuntimeError) as exc:
-        if args.debug:
-            raise
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"heavytail {args.command}: error: {msg}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except (ValueError, OSError, KeyError, RuntimeError, ArithmeticError, MemoryError) as exc:
+        if args.debug:
+            raise
+        print(f"heavytail {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("heavytail: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = format_warning

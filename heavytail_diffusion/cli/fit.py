@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ._common import add_columns_argument, parse_key_values
 
 NAME = "fit"
@@ -23,6 +25,19 @@ def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="output model folder")
 
 
+def _sigma_T(text: str) -> str | float:
+    """``--sigma-T``: 'auto' or a finite number > 0 (the model checks the lower bound, 0.002)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--sigma-T must be 'auto' or a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"--sigma-T must be 'auto' or a finite positive number, got {text!r}")
+    return value
+
+
 def run(args) -> int:
     from ..data import load_table
     from ..models import make_model
@@ -31,7 +46,7 @@ def run(args) -> int:
     params = parse_key_values(args.param)
     params["seed"] = args.seed
     if args.sigma_T is not None:
-        params["sigma_T"] = args.sigma_T if args.sigma_T == "auto" else float(args.sigma_T)
+        params["sigma_T"] = _sigma_T(args.sigma_T)
     if args.prior is not None:
         params["prior"] = args.prior
     if args.preprocessing is not None:

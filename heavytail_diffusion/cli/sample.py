@@ -16,11 +16,19 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     from ..models import load_model
 
+    if args.n < 1:
+        raise ValueError(f"-n must be a positive number of rows, got {args.n}")
+    out = Path(args.out)
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give the name of the CSV file to write")
     model = load_model(args.model)
     options = {k: v for k, v in (("steps", args.steps), ("sampler", args.sampler)) if v is not None}
     frame = model.sample_frame(args.n, seed=args.seed, **options)
-    frame.to_csv(args.out, index=False)
+    out.parent.mkdir(parents=True, exist_ok=True)  # like `heavytail fit --out`
+    frame.to_csv(out, index=False)
     print(f"wrote {len(frame)} rows x {frame.shape[1]} columns to {args.out} ({model.name}, NFE {model.nfe})")
     return 0

@@ -1,0 +1,319 @@
+"""Every bad input file or argument gives a one-line `heavytail <cmd>: error: ...` and exit status 2.
+
+A few cases run the real command in a subprocess (what a user sees, ~2 s each); the rest call
+``heavytail_diffusion.cli.main`` in-process. The table of cases is in docs/robustness.md.
+"""
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from heavytail_diffusion.cli import main
+
+# ---- files ------------------------------------------------------------------------------------------------
+
+
+def _table(n: int, header: str = "loss,alae", cell: tuple[int, int, str] | None = None) -> str:
+    """CSV text with ``n`` data rows; ``cell = (row, col, text)`` replaces one cell (row 0 = first data row)."""
+    rows = [[f"{i + 1}", f"{2.5 * (i + 1) ** 1.5:.4f}"] for i in range(n)]
+    if cell is not None:
+        rows[cell[0]][cell[1]] = cell[2]
+    return header + "\n" + "".join(",".join(r) + "\n" for r in rows)
+
+
+class _Evil:
+    """Unpickling this would create the file named ``_Evil.target``."""
+
+    target = ""
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Bad (and one good) data files and model folders, written once for the module."""
+    d = tmp_path_factory.mktemp("bad")
+    f = {}
+
+    def text(name, content):
+        (d / name).write_text(content)
+        f[name.split(".")[0]] = d / name
+
+    text("empty.csv", "")
+    text("header_only.csv", "loss,alae\n")
+    text("nan_cell.csv", _table(30, cell=(5, 1, "nan")))  # 6th data row = line 7 of the file
+    text("inf_cell.csv", _table(30, cell=(6, 0, "inf")))
+    text("text_cell.csv", _table(30, cell=(8, 1, "oops")))
+    text("constant.csv", "loss,const\n" + "".join(f"{i + 1},3\n" for i in range(30)))
+    text("five_rows.csv", _table(5))
+    text("duplicate_names.csv", _table(30, header="loss,loss"))
+    (d / "binary.csv").write_bytes(bytes(range(256)) * 8)
+    f["binary"] = d / "binary.csv"
+    f["missing"] = d / "no_such_file.csv"
+    f["directory"] = d
+    rng = np.random.default_rng(0)
+    good = d / "good.csv"
+    pd.DataFrame(
+        {"loss": np.exp(rng.standard_t(3, 200)), "alae": rng.standard_t(3, 200), "label": ["x"] * 200}
+    ).to_csv(good, index=False)
+    f["good"] = good
+    # a saved model and broken copies of it
+    model = d / "model"
+    assert (
+        main(["fit", str(good), "--columns", "loss,alae", "--model", "evt-copula", "--out", str(model)]) == 0
+    )
+    f["model"] = model
+    trunc = d / "model_truncated"
+    shutil.copytree(model, trunc)
+    data = (trunc / "tensors.pt").read_bytes()
+    (trunc / "tensors.pt").write_bytes(data[: len(data) // 2])
+    f["model_truncated"] = trunc
+    other = d / "model_other_tool"
+    other.mkdir()
+    (other / "model.json").write_text(json.dumps({"format": "sklearn-skops", "version": 3, "model": "Ridge"}))
+    (other / "tensors.pt").write_bytes(b"\x00" * 64)
+    f["model_other_tool"] = other
+    newer = d / "model_newer"
+    shutil.copytree(model, newer)
+    manifest = json.loads((newer / "model.json").read_text())
+    manifest["format_version"] = 99
+    (newer / "model.json").write_text(json.dumps(manifest))
+    f["model_newer"] = newer
+    # a pickle passed as a model (a file) and a model folder whose tensors.pt is a pickle with a valid checksum
+    _Evil.target = str(d / "PWNED")
+    (d / "evil.pkl").write_bytes(pickle.dumps(_Evil()))
+    f["pickle_file"] = d / "evil.pkl"
+    pk = d / "model_pickled"
+    shutil.copytree(model, pk)
+    torch.save({"w": _Evil()}, pk / "tensors.pt")
+    manifest = json.loads((pk / "model.json").read_text())
+    manifest["tensors_sha256"] = hashlib.sha256((pk / "tensors.pt").read_bytes()).hexdigest()
+    (pk / "model.json").write_text(json.dumps(manifest))
+    f["model_pickled"] = pk
+    f["pwned"] = d / "PWNED"
+    return f
+
+
+def _check_one_line(err: str, cmd: str, *needles: str, warnings: int = 0) -> None:
+    """``err`` is ``warnings`` one-line warnings, then one line ``heavytail <cmd>: error: ...``."""
+    lines = err.splitlines()
+    assert len(lines) == warnings + 1 and err.endswith("\n"), err
+    assert all(line.startswith("WARNING: ") for line in lines[:-1]), err
+    assert lines[-1].startswith(f"heavytail {cmd}: error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+# ---- subprocess: the real command ------------------------------------------------------------------------
+
+SUBPROCESS_CASES = [
+    # (id, argv with {name} placeholders for files, words the message must contain)
+    ("missing-file", ["diagnose", "{missing}"], ["no_such_file.csv", "file not found"]),
+    ("empty-file", ["fit", "{empty}", "--out", "{tmp}/m"], ["empty.csv", "empty"]),
+    ("nan-cell", ["diagnose", "{nan_cell}"], ["column 'alae'", "row 6 of the data", "line 7", "--dropna"]),
+    (
+        "text-cell",
+        ["fit", "{text_cell}", "--columns", "loss,alae", "--out", "{tmp}/m"],
+        ["'oops'", "column 'alae'"],
+    ),
+    ("binary-file", ["compare", "{binary}", "--out", "{tmp}/r"], ["binary.csv", "not a text file"]),
+    ("truncated-model", ["sample", "{model_truncated}", "-n", "10", "--out", "{tmp}/s.csv"], ["checksum"]),
+    (
+        "pickle-model",
+        ["sample", "{model_pickled}", "-n", "10", "--out", "{tmp}/s.csv"],
+        ["pickled", "execute code"],
+    ),
+    ("n-zero", ["sample", "{model}", "-n", "0", "--out", "{tmp}/s.csv"], ["-n", "got 0"]),
+    # good.csv has a text column 'label': a one-line warning says it is skipped, then the error
+    (
+        "sigma-T-text",
+        ["fit", "{good}", "--sigma-T", "abc", "--out", "{tmp}/m"],
+        ["--sigma-T", "'abc'", "'label'"],
+    ),
+]
+
+
+def _run_cli(argv: list[str]) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return subprocess.run(
+        [sys.executable, "-m", "heavytail_diffusion", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"), [c[1:] for c in SUBPROCESS_CASES], ids=[c[0] for c in SUBPROCESS_CASES]
+)
+def test_subprocess_one_line_error(files, tmp_path, argv, needles):
+    names = {k: str(v) for k, v in files.items()} | {"tmp": str(tmp_path)}
+    proc = _run_cli([a.format(**names) for a in argv])
+    assert proc.returncode == 2, proc.stderr
+    _check_one_line(proc.stderr, argv[0], *needles, warnings=int("{good}" in argv))
+    assert not (tmp_path / "m").exists() and not (tmp_path / "s.csv").exists()
+    assert not files["pwned"].exists()
+
+
+def test_subprocess_debug_shows_traceback(files):
+    proc = _run_cli(["--debug", "diagnose", str(files["missing"])])
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "DataError" in proc.stderr and "no_such_file.csv" in proc.stderr
+
+
+# ---- in-process: every other case ------------------------------------------------------------------------
+
+INPROCESS_CASES = [
+    ("diagnose-header-only", ["diagnose", "{header_only}"], ["header_only.csv", "no data rows"]),
+    ("fit-header-only", ["fit", "{header_only}", "--out", "{tmp}/m"], ["no data rows"]),
+    ("diagnose-empty", ["diagnose", "{empty}"], ["empty.csv", "empty"]),
+    ("compare-missing", ["compare", "{missing}", "--out", "{tmp}/r"], ["no_such_file.csv", "not found"]),
+    ("fit-nan", ["fit", "{nan_cell}", "--model", "evt-copula", "--out", "{tmp}/m"], ["column 'alae'", "NaN"]),
+    ("compare-nan", ["compare", "{nan_cell}", "--out", "{tmp}/r"], ["column 'alae'", "--dropna"]),
+    ("diagnose-inf", ["diagnose", "{inf_cell}"], ["column 'loss'", "+inf", "row 7 of the data", "line 8"]),
+    ("fit-inf", ["fit", "{inf_cell}", "--model", "evt-copula", "--out", "{tmp}/m"], ["column 'loss'", "inf"]),
+    (
+        "diagnose-text",
+        ["diagnose", "{text_cell}", "--columns", "alae"],
+        ["column 'alae'", "'oops'", "row 9 of the data"],
+    ),
+    ("diagnose-constant", ["diagnose", "{constant}"], ["column 'const'", "constant"]),
+    (
+        "fit-constant",
+        ["fit", "{constant}", "--model", "evt-copula", "--out", "{tmp}/m"],
+        ["column 'const'", "constant"],
+    ),
+    ("diagnose-five-rows", ["diagnose", "{five_rows}"], ["only 5 rows", "at least 20"]),
+    ("fit-five-rows", ["fit", "{five_rows}", "--model", "evt-copula", "--out", "{tmp}/m"], ["only 5 rows"]),
+    ("diagnose-duplicates", ["diagnose", "{duplicate_names}"], ["duplicate column name 'loss'"]),
+    ("fit-duplicates", ["fit", "{duplicate_names}", "--out", "{tmp}/m"], ["duplicate column name 'loss'"]),
+    (
+        "diagnose-unknown-column",
+        ["diagnose", "{good}", "--columns", "loss,nope"],
+        ["no column named 'nope'", "'alae'"],
+    ),
+    (
+        "fit-unknown-column",
+        ["fit", "{good}", "--columns", "nope", "--out", "{tmp}/m"],
+        ["no column named 'nope'"],
+    ),
+    ("compare-unknown-column", ["compare", "{good}", "--columns", "nope", "--out", "{tmp}/r"], ["nope"]),
+    ("diagnose-binary", ["diagnose", "{binary}"], ["not a text file"]),
+    ("diagnose-directory", ["diagnose", "{directory}"], ["is a directory"]),
+    ("fit-directory", ["fit", "{directory}", "--out", "{tmp}/m"], ["is a directory"]),
+    ("sample-missing-model", ["sample", "{missing}", "-n", "5", "--out", "{tmp}/s.csv"], ["does not exist"]),
+    (
+        "sample-data-file-as-model",
+        ["sample", "{good}", "-n", "5", "--out", "{tmp}/s.csv"],
+        ["not a model folder"],
+    ),
+    (
+        "sample-pickle-file",
+        ["sample", "{pickle_file}", "-n", "5", "--out", "{tmp}/s.csv"],
+        ["not a model folder"],
+    ),
+    (
+        "sample-other-tool",
+        ["sample", "{model_other_tool}", "-n", "5", "--out", "{tmp}/s.csv"],
+        ["another tool"],
+    ),
+    (
+        "sample-newer-format",
+        ["sample", "{model_newer}", "-n", "5", "--out", "{tmp}/s.csv"],
+        ["version 99", "upgrade"],
+    ),
+    ("sample-n-negative", ["sample", "{model}", "-n", "-5", "--out", "{tmp}/s.csv"], ["-n", "got -5"]),
+    ("sample-out-is-folder", ["sample", "{model}", "-n", "5", "--out", "{tmp}"], ["is a folder"]),
+    (
+        "sample-steps-for-evt",
+        ["sample", "{model}", "-n", "5", "--steps", "3", "--out", "{tmp}/s.csv"],
+        ["steps"],
+    ),
+    ("fit-sigma-T-negative", ["fit", "{good}", "--sigma-T", "-1", "--out", "{tmp}/m"], ["--sigma-T", "'-1'"]),
+    (
+        "fit-sigma-T-tiny",
+        ["fit", "{good}", "--sigma-T", "0.001", "--out", "{tmp}/m", "--param", "progress=false"],
+        ["sigma_T", "0.002"],
+    ),
+    (
+        "fit-unknown-model",
+        ["fit", "{good}", "--model", "bogus", "--out", "{tmp}/m"],
+        ["unknown model 'bogus'"],
+    ),
+    (
+        "fit-unknown-param",
+        ["fit", "{good}", "--model", "evt-copula", "--param", "depth=3", "--out", "{tmp}/m"],
+        ["no parameter(s) ['depth']"],
+    ),
+    (
+        "fit-log-negative",
+        ["fit", "{good}", "--preprocessing", "log", "--model", "evt-copula", "--out", "{tmp}/m"],
+        ["column 'alae'", "non-positive", "'log'"],
+    ),
+    ("fit-bad-preprocessing", ["fit", "{good}", "--preprocessing", "cube", "--out", "{tmp}/m"], ["'cube'"]),
+    ("compare-unknown-model", ["compare", "{good}", "--models", "bogus", "--out", "{tmp}/r"], ["bogus"]),
+    ("datasets-unknown", ["datasets", "--path", "no-such-dataset"], ["no-such-dataset"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"), [c[1:] for c in INPROCESS_CASES], ids=[c[0] for c in INPROCESS_CASES]
+)
+def test_inprocess_one_line_error(files, tmp_path, capsys, argv, needles):
+    names = {k: str(v) for k, v in files.items()} | {"tmp": str(tmp_path)}
+    rc = main([a.format(**names) for a in argv])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    _check_one_line(err, argv[0], *needles)
+    assert (
+        not (tmp_path / "m").exists() and not (tmp_path / "s.csv").exists() and not (tmp_path / "r").exists()
+    )
+    assert not files["pwned"].exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["sample", "{model}", "-n", "abc", "--out", "x.csv"], ["argument -n", "'abc'", "--help"]),
+        (["fit", "{good}"], ["--out"]),
+        (["diagnose", "{good}", "--tail", "sideways"], ["--tail", "'sideways'"]),
+    ],
+    ids=["n-not-int", "fit-without-out", "bad-choice"],
+)
+def test_usage_errors_are_one_line(files, capsys, argv, needles):
+    names = {k: str(v) for k, v in files.items()}
+    with pytest.raises(SystemExit) as info:
+        main([a.format(**names) for a in argv])
+    assert info.value.code == 2
+    _check_one_line(capsys.readouterr().err, argv[0], *needles)
+
+
+def test_sample_creates_the_output_folder(files, tmp_path, capsys):
+    out = tmp_path / "new" / "dir" / "s.csv"
+    assert main(["sample", str(files["model"]), "-n", "7", "--out", str(out)]) == 0
+    frame = pd.read_csv(out)
+    assert frame.shape == (7, 2) and list(frame.columns) == ["loss", "alae"]
+    assert np.isfinite(frame.to_numpy()).all()
+
+
+def test_debug_reraises_in_process(files):
+    with pytest.raises(Exception, match="checksum"):
+        main(["--debug", "sample", str(files["model_truncated"]), "-n", "5", "--out", "x.csv"])
+
+
+def test_pickle_is_never_executed(files):
+    assert files["pickle_file"].is_file() and files["model_pickled"].is_dir()
+    assert not files["pwned"].exists()
