@@ -120,21 +120,17 @@ def _check_one_line(err: str, cmd: str, *needles: str, warnings: int = 0) -> Non
 SUBPROCESS_CASES = [
     # (id, argv with {name} placeholders for files, words the message must contain)
     ("missing-file", ["diagnose", "{missing}"], ["no_such_file.csv", "file not found"]),
-    ("empty-file", ["fit", "{empty}", "--out", "{tmp}/m"], ["empty.csv", "empty"]),
     ("nan-cell", ["diagnose", "{nan_cell}"], ["column 'alae'", "row 6 of the data", "line 7", "--dropna"]),
     (
         "text-cell",
         ["fit", "{text_cell}", "--columns", "loss,alae", "--out", "{tmp}/m"],
         ["'oops'", "column 'alae'"],
     ),
-    ("binary-file", ["compare", "{binary}", "--out", "{tmp}/r"], ["binary.csv", "not a text file"]),
-    ("truncated-model", ["sample", "{model_truncated}", "-n", "10", "--out", "{tmp}/s.csv"], ["checksum"]),
     (
         "pickle-model",
         ["sample", "{model_pickled}", "-n", "10", "--out", "{tmp}/s.csv"],
         ["pickled", "execute code"],
     ),
-    ("n-zero", ["sample", "{model}", "-n", "0", "--out", "{tmp}/s.csv"], ["-n", "got 0"]),
     # good.csv has a text column 'label': a one-line warning says it is skipped, then the error
     (
         "sigma-T-text",
@@ -177,6 +173,10 @@ def test_subprocess_debug_shows_traceback(files):
 # ---- in-process: every other case ------------------------------------------------------------------------
 
 INPROCESS_CASES = [
+    ("empty-file", ["fit", "{empty}", "--out", "{tmp}/m"], ["empty.csv", "empty"]),
+    ("binary-file", ["compare", "{binary}", "--out", "{tmp}/r"], ["binary.csv", "not a text file"]),
+    ("truncated-model", ["sample", "{model_truncated}", "-n", "10", "--out", "{tmp}/s.csv"], ["checksum"]),
+    ("n-zero", ["sample", "{model}", "-n", "0", "--out", "{tmp}/s.csv"], ["-n", "got 0"]),
     ("diagnose-header-only", ["diagnose", "{header_only}"], ["header_only.csv", "no data rows"]),
     ("fit-header-only", ["fit", "{header_only}", "--out", "{tmp}/m"], ["no data rows"]),
     ("diagnose-empty", ["diagnose", "{empty}"], ["empty.csv", "empty"]),
