@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from numbers import Real
 
@@ -503,69 +504,92 @@ def fit_gpd(x, threshold: float) -> GPDFit:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# A small damped Newton minimiser (numerical Hessian from an analytic gradient)
+# A small safeguarded Newton minimiser (analytic gradient and Hessian)
 # ---------------------------------------------------------------------------------------------------------
-def _num_hessian(grad, p: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    k = p.size
-    hess = np.empty((k, k))
-    for j in range(k):
-        e = np.zeros(k)
-        e[j] = steps[j]
-        hess[:, j] = (grad(p + e) - grad(p - e)) / (2.0 * steps[j])
-    return 0.5 * (hess + hess.T)
+def _newton_minimize(
+    fun, derivs, p0, typical, *, max_iter: int = 100, max_step=None, lower=None, what: str = "fit"
+):
+    """Minimise ``fun`` by Newton steps with Levenberg damping, Armijo backtracking and lower bounds.
 
-
-def _newton_minimize(fun, grad, p0, typical, *, max_iter: int = 200, gtol: float = 1e-9, what: str = "fit"):
-    """Minimise ``fun`` by Newton steps with a central-difference Hessian of ``grad`` and backtracking.
-
-    ``typical`` gives the parameters' natural scales (finite-difference steps and convergence test).
-    ``fun`` returns +inf outside the parameter space.  Returns (p, f, hessian); raises NumericalError when
-    it cannot converge.
+    ``derivs(p)`` returns (f, gradient, Hessian); ``fun(p)`` returns f alone (+inf outside the parameter
+    space) for the line search.  ``typical`` gives the parameters' natural scales (the damping is applied to
+    the Hessian scaled by them) and ``max_step`` caps |step_j| / typical_j.  ``lower`` (optional) are lower
+    bounds, handled by an active set: a coordinate at its bound whose gradient points outwards is held there
+    and Newton runs on the others (a projected Newton method).  Convergence: a full, undamped Newton step
+    whose decrement g' H^-1 g is below 1e-10 (the next decrement is then ~1e-20: the optimum is exact to
+    rounding).  Returns (p, f, hessian); raises NumericalError when it cannot converge.
     """
     p = np.asarray(p0, dtype=np.float64).copy()
     typical = np.asarray(typical, dtype=np.float64)
-    f = fun(p)
+    lower = np.full(p.size, -np.inf) if lower is None else np.asarray(lower, dtype=np.float64)
+    p = np.maximum(p, lower)
+    f, g, hess = derivs(p)
     if not np.isfinite(f):
         raise NumericalError(f"{what}: the starting point lies outside the parameter space")
-    lam = 0.0
     for _ in range(max_iter):
-        g = grad(p)
-        hess = _num_hessian(grad, p, 1e-5 * typical)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(hess))):
             raise NumericalError(
-                f"{what}: the likelihood is not differentiable here (an observation sits on the support "
-                "boundary; the shape estimate is probably heading to xi <= -1, where the MLE does not exist)"
+                f"{what}: non-finite derivatives (an observation sits on the support boundary)"
             )
-        if np.all(np.abs(g) * typical <= gtol * max(1.0, abs(f))):
+        gs = g * typical
+        hs = hess * np.outer(typical, typical)
+        free = ~((p <= lower) & (g > 0))
+        if not free.any():
+            return p, f, hess  # a corner of the box satisfies the optimality conditions
+        step_s = np.zeros(p.size)
+        hf = hs[np.ix_(free, free)]
+        evals = np.linalg.eigvalsh(hf)
+        damped = not evals[0] > 1e-10 * max(evals[-1], 1e-300)
+        lam = abs(evals[0]) + 1e-3 * abs(evals[-1]) + 1e-8 if damped else 0.0
+        step_s[free] = -np.linalg.solve(hf + lam * np.eye(hf.shape[0]), gs[free])
+        dec = -float(gs @ step_s)  # Newton decrement (f units); > 0 for a descent direction
+        if not damped and dec <= 1e-22 * max(1.0, abs(f)):
             return p, f, hess
-        # Levenberg damping when the Hessian is not positive definite
-        scaled = hess * np.outer(typical, typical)
-        evals = np.linalg.eigvalsh(scaled)
-        lam = (
-            0.0
-            if evals[0] > 1e-10 * max(evals[-1], 1e-300)
-            else (abs(evals[0]) + 1e-3 * abs(evals[-1]) + 1e-8)
-        )
-        step = -np.linalg.solve(scaled + lam * np.eye(p.size), g * typical) * typical
-        t = 1.0
-        for _ in range(60):
-            cand = p + t * step
-            fc = fun(cand)
-            if np.isfinite(fc) and fc <= f + 1e-4 * t * float(g @ step):
-                break
-            t *= 0.5
-        else:
-            if np.all(np.abs(g) * typical <= 1e-6 * max(1.0, abs(f))):
-                return p, f, hess  # cannot improve further in floating point: accept a near-zero gradient
-            raise NumericalError(f"{what}: the line search failed (the likelihood may be unbounded)")
-        p, f_old, f = cand, f, fc
-        if np.all(np.abs(t * step) <= 1e-12 * np.maximum(np.abs(p), typical)) and abs(
-            f_old - f
-        ) <= 1e-15 * abs(f):
-            g = grad(p)
-            if np.all(np.abs(g) * typical <= 1e-6 * max(1.0, abs(f))):
-                return p, f, _num_hessian(grad, p, 1e-5 * typical)
+        found, full = _box_armijo(fun, p, f, gs, step_s, typical, max_step, lower, 0.0 if damped else 1e-14)
+        if found is None:
+            if dec <= 1e-12 * max(1.0, abs(f)) and not damped:
+                return p, f, hess  # no further progress in floating point at a stationary point
+            # fall back to a steepest-descent step (in the scaled parameters) before giving up
+            sd = np.where(free, -gs, 0.0)
+            sd /= max(float(np.linalg.norm(sd)), 1e-300)
+            found, _ = _box_armijo(fun, p, f, gs, sd, typical, max_step, lower, 0.0)
+            if found is None:
+                raise NumericalError(f"{what}: the line search failed (the likelihood may be unbounded)")
+            damped = True
+        p = found
+        f, g, hess = derivs(p)
+        if full and not damped and dec <= 1e-10 * max(1.0, abs(f)):
+            return p, f, hess
     raise NumericalError(f"{what}: Newton iterations did not converge in {max_iter} steps")
+
+
+def _box_armijo(fun, p, f, gs, step_s, typical, max_step, lower, slack):
+    """Cap the scaled step, shorten it to stay above ``lower``, then backtrack (Armijo).
+
+    Returns (new point or None, whether the full Newton step was taken).
+    """
+    scale = 1.0
+    if max_step is not None:
+        scale = max(1.0, float(np.max(np.abs(step_s) / max_step)))
+    step_s = np.where((step_s < 0) & (p <= lower), 0.0, step_s)  # project out moves through a bound
+    step = step_s * typical / scale
+    down = (step < 0) & np.isfinite(lower)
+    if np.any(down):
+        room = float(np.min((lower[down] - p[down]) / step[down]))
+        if room < 1.0:
+            scale /= room
+            step = step * room
+    slope = float(gs @ step_s) / scale
+    if not slope < 0:
+        return None, False
+    t = 1.0
+    for _ in range(60):
+        cand = np.maximum(p + t * step, lower)
+        fc = fun(cand)
+        if np.isfinite(fc) and fc <= f + 1e-4 * t * slope + (slack * abs(f) if t == 1.0 else 0.0):
+            return cand, t == 1.0 and scale == 1.0
+        t *= 0.5
+    return None, False
 
 
 def _cov_from_hessian(hess: np.ndarray, what: str) -> np.ndarray:
@@ -646,18 +670,58 @@ def gev_nllh(maxima, loc: float, scale: float, shape: float) -> float:
         return float(x.size * np.log(scale) + np.log1p(w).sum() + lz.sum() + np.exp(-lz).sum())
 
 
-def _gev_grad(x: np.ndarray, loc: float, scale: float, shape: float) -> np.ndarray:
+def _gev_derivs(x: np.ndarray, loc: float, scale: float, shape: float):
+    """GEV nllh with its analytic gradient and Hessian in (mu, sigma, xi), stable as xi -> 0.
+
+    Per observation l = log sigma + g(z, xi), z = (x - mu)/sigma, t = 1 + xi z, L = log(t)/xi, u = exp(-L),
+    g = log t + L + u.  The z-derivatives are closed forms: g_z = (1 + xi - u)/t, g_zz = (1 + xi)(u - xi)/t^2;
+    the xi-derivatives use L_xi = z^2 e(xi z) and L_xixi = z^3 f(xi z), whose kernels e, f switch to series
+    for |xi z| < 1e-3 (as in the GPD code).  Returns (inf, None, None) outside the parameter space.
+    """
+    if not scale > 0:
+        return np.inf, None, None
+    n = x.size
     z = (x - loc) / scale
     w = shape * z
-    if np.any(w <= -1.0) or not scale > 0:
-        return np.full(3, np.nan)
-    t = 1.0 + w
-    u = np.exp(-z * _log1p_over(w))  # t^(-1/xi)
-    c = (u - 1.0 - shape) / (scale * t)
-    g_mu = c.sum()
-    g_sigma = x.size / scale + (z * c).sum()
-    g_xi = (z * z * _e_w(w) * (1.0 - u) + z / t).sum()
-    return np.array([g_mu, g_sigma, g_xi])
+    if np.any(w <= -1.0):
+        return np.inf, None, None
+    it = 1.0 / (1.0 + w)
+    lz = z * _log1p_over(w)  # L = log(t) / xi
+    with np.errstate(over="ignore"):
+        u = np.exp(-lz)
+    f = float(n * np.log(scale) + np.log1p(w).sum() + lz.sum() + u.sum())
+    lxi = z * z * _e_w(w)
+    lxixi = z * z * z * _f_w(w)
+    one_u = 1.0 - u
+    gz = (1.0 + shape - u) * it
+    gzz = (1.0 + shape) * (u - shape) * it * it
+    gzx = it * it * (1.0 - z * one_u) + u * lxi * it
+    zit = z * it
+    gxx = lxixi * one_u + u * lxi * lxi - zit * zit
+    s_gz, s_zgz = gz.sum(), (z * gz).sum()
+    s_gzz, s_zgzz, s_z2gzz = gzz.sum(), (z * gzz).sum(), (z * z * gzz).sum()
+    s_gzx, s_zgzx = gzx.sum(), (z * gzx).sum()
+    grad = np.array([-s_gz / scale, (n - s_zgz) / scale, (zit + lxi * one_u).sum()])
+    h_mm = s_gzz / scale**2
+    h_ms = (s_zgzz + s_gz) / scale**2
+    h_ss = (-n + s_z2gzz + 2.0 * s_zgz) / scale**2
+    h_mx = -s_gzx / scale
+    h_sx = -s_zgzx / scale
+    h_xx = gxx.sum()
+    hess = np.array([[h_mm, h_ms, h_mx], [h_ms, h_ss, h_sx], [h_mx, h_sx, h_xx]])
+    return f, grad, hess
+
+
+def _gev_derivs_log(x: np.ndarray, p: np.ndarray):
+    """_gev_derivs in the optimisation parameters (mu, log sigma, xi)."""
+    scale = float(np.exp(p[1]))
+    f, g, h = _gev_derivs(x, p[0], scale, p[2])
+    if g is None:
+        return f, None, None
+    jac = np.array([1.0, scale, 1.0])
+    hl = h * np.outer(jac, jac)
+    hl[1, 1] += scale * g[1]
+    return f, g * jac, hl
 
 
 def _gev_start(x: np.ndarray):
@@ -693,14 +757,85 @@ def _gev_start(x: np.ndarray):
     return float(mu), float(sigma), float(xi)
 
 
+def _feasible_starts(x: np.ndarray, mu0: float, sigma0: float, xi0: float) -> list[np.ndarray]:
+    """Starts in (mu, log sigma, xi): the PWM start and Gumbel-moment starts at a few shapes, all feasible."""
+    sg = float(x.std()) * np.sqrt(6.0) / np.pi
+    mg = float(x.mean()) - 0.5772156649 * sg
+    out = [np.array([mu0, np.log(sigma0), xi0])]
+    for xi in (0.0, 0.3, -0.2, 0.8):
+        p = np.array([mg, np.log(sg), xi])
+        if np.isfinite(gev_nllh(x, p[0], sg, xi)):
+            out.append(p)
+    return out
+
+
+def _gev_mle(x: np.ndarray):
+    """(mu, sigma, xi), nllh and Hessian in (mu, sigma, xi) at the GEV MLE; NumericalError when none is found.
+
+    Newton (analytic derivatives, log sigma) from the PWM start; if it fails, Nelder-Mead from several starts
+    and a Newton polish of the best.  The result must be a stationary point with a positive-definite
+    Hessian, otherwise NumericalError.
+    """
+    from scipy.optimize import minimize
+
+    mu0, sigma0, xi0 = _gev_start(x)
+    typical = np.array([sigma0, 1.0, 1.0])
+    max_step = np.array([2.0, 1.0, 0.5])
+    bounds = np.array([-np.inf, -np.inf, -1.0])  # the likelihood is unbounded for xi < -1
+
+    def fun(p):
+        return gev_nllh(x, p[0], np.exp(p[1]), p[2])
+
+    def derivs(p):
+        return _gev_derivs_log(x, p)
+
+    starts = _feasible_starts(x, mu0, sigma0, xi0)
+    try:
+        p, f, _ = _newton_minimize(
+            fun, derivs, starts[0], typical, max_step=max_step, lower=bounds, what="GEV fit"
+        )
+    except NumericalError as exc:
+        first_error = exc
+        best = None
+        for s in starts:
+            res = minimize(
+                fun, s, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000}
+            )
+            if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
+                best = res
+        if best is None:
+            raise first_error from None
+        try:
+            p, f, _ = _newton_minimize(
+                fun, derivs, best.x, typical, max_step=max_step, lower=bounds, what="GEV fit"
+            )
+        except NumericalError:
+            if best.x[2] <= -1.0:
+                raise NumericalError(
+                    "GEV fit: the shape estimate runs to xi <= -1, where the likelihood is unbounded and the "
+                    "MLE does not exist (a short upper tail; too few maxima?)"
+                ) from None
+            raise NumericalError(
+                f"GEV fit did not converge ({first_error}); Nelder-Mead fallback too"
+            ) from None
+    if p[2] <= -1.0 + 1e-6:
+        raise NumericalError("GEV fit: the shape estimate reached xi <= -1, where the MLE does not exist")
+    scale = float(np.exp(p[1]))
+    f, _, hess = _gev_derivs(x, p[0], scale, p[2])
+    return np.array([p[0], scale, p[2]]), f, hess
+
+
 def fit_gev(maxima) -> GEVFit:
     """Fit the generalised extreme-value distribution to block maxima by maximum likelihood.
 
     Shape convention: xi > 0 is the heavy-tailed Frechet case (as in R's evd and ismev); scipy's
     ``genextreme`` uses ``c = -xi``.  The start comes from probability-weighted moments (Hosking et al.
-    1985); the likelihood is then minimised by damped Newton steps with the analytic gradient and a
-    central-difference Hessian, which at the optimum gives the observed information.  The xi -> 0 (Gumbel)
-    limit is evaluated with series expansions, so fits with xi near 0 are as accurate as any other.
+    1985); the likelihood is then minimised in (mu, log sigma, xi) by safeguarded Newton steps with the
+    analytic gradient and Hessian (line search, Levenberg damping where the Hessian is indefinite).  If that
+    fails, Nelder-Mead runs from several starts and Newton polishes the best point.  The analytic Hessian at
+    the optimum is the observed information.  The xi -> 0 (Gumbel) limit is evaluated with series
+    expansions, so fits with xi near 0 are as accurate as any other.  A non-converged answer is never
+    returned: failure raises NumericalError.
 
     Parameters
     ----------
@@ -716,7 +851,8 @@ def fit_gev(maxima) -> GEVFit:
     DataError
         Non-finite, constant, or fewer than 10 maxima.
     NumericalError
-        When the optimiser cannot converge (for example a likelihood unbounded for xi < -1).
+        When the optimiser cannot converge (for example a likelihood unbounded for xi < -1) or the observed
+        information is not positive definite.
 
     References
     ----------
@@ -731,17 +867,7 @@ def fit_gev(maxima) -> GEVFit:
         )
     if np.all(x == x[0]):
         raise DataError(f"maxima is constant (every value is {x[0]:g}); a GEV cannot be fitted")
-    mu0, sigma0, xi0 = _gev_start(x)
-    typical = np.array([sigma0, sigma0, 0.1])
-    p, f, hess = _newton_minimize(
-        lambda q: gev_nllh(x, q[0], q[1], q[2]),
-        lambda q: _gev_grad(x, q[0], q[1], q[2]),
-        np.array([mu0, sigma0, xi0]),
-        typical,
-        what="GEV fit",
-    )
-    if p[2] <= -1.0 + 1e-6:
-        raise NumericalError("GEV fit: the shape estimate reached xi <= -1, where the MLE does not exist")
+    p, f, hess = _gev_mle(x)
     cov = _cov_from_hessian(hess, "GEV fit")
     se = np.sqrt(np.diag(cov))
     return GEVFit(
@@ -964,42 +1090,173 @@ def _gpd_profile(fit: GPDFit, y: np.ndarray, lm: float):
     return prof
 
 
-def _gev_profile(fit: GEVFit, x: np.ndarray, lp: float):
-    cache = {"p": np.array([fit.scale, fit.shape])}
+def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: float, level: float):
+    """Profile-likelihood interval of the GEV return level z_p (Coles 2001, section 3.3.3).
 
-    def loc_of(r, s, xi):
-        return r - s * lp * float(_expm1_over(xi * lp))
+    The location is eliminated through the return level: mu = z_p - sigma a(xi), a(xi) = lp E(xi lp) with
+    lp = -log y_p, y_p = -log(1 - 1/T) and E(v) = expm1(v)/v (stable at xi = 0).  For each z_p the nllh is
+    minimised over (log sigma, xi) by Newton with analytic derivatives (chain rule through mu), warm-started
+    from the nearest level already profiled.  The endpoints solve 2 (nllh_p(z_p) - nllh) = chi2_1(level):
+    geometric scans from the MLE bracket them, brentq refines.  Returns (ci_low, ci_high); ci_high is +inf
+    when the deviance stays below the critical value up to z_p - value = 1e12 se (the data do not bound the
+    level).  Raises NumericalError when a profile point cannot be computed.
+    """
+    from scipy.optimize import brentq, minimize_scalar
+    from scipy.stats import chi2
 
-    def prof(r):
-        def fun(p):
-            return gev_nllh(x, loc_of(r, p[0], p[1]), p[0], p[1])
+    ls_hat = math.log(fit.scale)
+    crit = 0.5 * chi2.ppf(level, 1)
+    nllh_hat = fit.nllh
+    tol_f = 1e-7 * max(1.0, abs(nllh_hat))
+    typical = np.array([1.0, 1.0])
+    max_step = np.array([1.0, 0.5])
+    # xi >= -0.99: for xi < -1 the GEV likelihood is unbounded, and as xi -> -1 the profile runs into a corner
+    # (endpoint at the largest maximum) where Newton crawls; the MLE itself always stays inside.
+    bounds = np.array([-np.inf, min(-0.99, 0.5 * (fit.shape - 1.0))])
+    solved: list[tuple[float, np.ndarray]] = [(value, np.array([np.log(fit.scale), fit.shape]))]
 
-        def grad(p):
-            s, xi = p
-            g = _gev_grad(x, loc_of(r, s, xi), s, xi)
-            dmu_ds = -lp * float(_expm1_over(xi * lp))
-            dmu_dxi = -s * lp * lp * float(_expm1_over_deriv(xi * lp))
-            return np.array([g[1] + g[0] * dmu_ds, g[2] + g[0] * dmu_dxi])
+    def a_terms(xi):
+        # a = lp E(v), a' = lp^2 E'(v), a'' = lp^3 E''(v) with v = xi lp, E(v) = expm1(v)/v (scalar maths)
+        v = float(xi) * lp
+        if v > 700.0:  # xi > ~100: outside any sensible model; the nllh is treated as +inf
+            return np.inf, np.inf, np.inf
+        if abs(v) < _SMALL:
+            e0 = 1.0 + v * (0.5 + v * (1.0 / 6.0 + v / 24.0))
+            e1 = 0.5 + v / 3.0 + v * v / 8.0 + v**3 / 30.0
+        else:
+            em1 = math.expm1(v)
+            e0 = em1 / v
+            e1 = (v * (em1 + 1.0) - em1) / (v * v)
+        return lp * e0, lp * lp * e1, lp**3 * _expm1_over_deriv2(v)
 
-        start = cache["p"]
-        if not np.isfinite(fun(start)):
-            start = np.array([fit.scale, fit.shape])
-            if not np.isfinite(fun(start)):
-                for xi in (0.0, 0.3, 0.6, 1.0, -0.3):
-                    for s in fit.scale * np.array([1.0, 2.0, 0.5, 4.0]):
-                        if np.isfinite(fun([s, xi])):
-                            start = np.array([s, xi])
-                            break
-                    else:
-                        continue
-                    break
-        p, f, _ = _newton_minimize(
-            fun, grad, start, [fit.scale, 0.05], gtol=1e-10, what="GEV return-level profile"
+    def fun(r, q):
+        s = math.exp(min(q[0], 700.0))
+        a0 = a_terms(q[1])[0]
+        return gev_nllh(x, r - s * a0, s, q[1]) if np.isfinite(a0) else np.inf
+
+    def derivs(r, q):
+        s = math.exp(min(q[0], 700.0))
+        a0, a1, a2 = a_terms(q[1])
+        if not np.isfinite(a0):
+            return np.inf, None, None
+        f, g, h = _gev_derivs(x, r - s * a0, s, q[1])
+        if g is None:
+            return f, None, None
+        jac = np.array([[-s * a0, -s * a1], [s, 0.0], [0.0, 1.0]])
+        hq = jac.T @ h @ jac
+        hq += g[0] * np.array([[-s * a0, -s * a1], [-s * a1, -s * a2]])
+        hq[0, 0] += g[1] * s
+        return f, jac.T @ g, hq
+
+    xmin, xmax = float(x.min()), float(x.max())
+
+    def smin_of(r, xi):
+        # for fixed (r, xi) the support contains the data iff sigma > xi (r - edge) exp(-xi lp), with edge the
+        # smallest maximum when xi > 0 (lower endpoint) and the largest when xi < 0 (upper endpoint)
+        return xi * (r - (xmin if xi > 0 else xmax)) * math.exp(-xi * lp)
+
+    def warm(r, r0, q):
+        """Start for level r from the solution q at r0: keep sigma / sigma_min (the data's distance from the
+        support endpoint, which the optimum sits close to in the tails), else sigma itself; made feasible."""
+        xi = max(float(q[1]), bounds[1])
+        ls = float(q[0])
+        m0, m1 = smin_of(r0, xi), smin_of(r, xi)
+        if m0 > 0 and m1 > 0:
+            ls = ls + math.log(m1 / m0)
+        elif m1 > 0 and not ls > math.log(2.0 * m1):
+            ls = math.log(2.0 * m1)
+        return np.array([ls, xi])
+
+    def nested(r):
+        """min over (log sigma, xi) by bounded Brent in log sigma inside a grid + bounded Brent over xi."""
+
+        def inner(xi):
+            m = smin_of(r, xi)
+            lo, hi = (math.log(m) + 1e-12, math.log(m) + 40.0) if m > 0 else (ls_hat - 25.0, ls_hat + 25.0)
+            res = minimize_scalar(
+                lambda ls: fun(r, (ls, xi)), bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+            )
+            return res.fun, res.x
+
+        grid = np.linspace(bounds[1], max(5.0, 3.0 * fit.shape), 41)
+        vals = [inner(xi)[0] for xi in grid]
+        i = int(np.argmin(vals))
+        if not np.isfinite(vals[i]):
+            raise NumericalError(f"GEV return-level profile: no feasible (scale, shape) for level {r:.6g}")
+        res = minimize_scalar(
+            lambda xi: inner(xi)[0],
+            bounds=(grid[max(i - 1, 0)], grid[min(i + 1, 40)]),
+            method="bounded",
+            options={"xatol": 1e-10},
         )
-        cache["p"] = p
-        return f
+        xi = float(res.x) if res.fun <= vals[i] else float(grid[i])
+        fv, ls = inner(xi)
+        return np.array([ls, xi]), float(fv)
 
-    return prof
+    def prof(r: float) -> float:
+        near = sorted(solved, key=lambda item: abs(item[0] - r))[:2] + [solved[0]]
+        starts = [warm(r, r0, q) for r0, q in near]
+        for q0 in starts:
+            if not np.isfinite(fun(r, q0)):
+                continue
+            try:
+                q, f, _ = _newton_minimize(
+                    lambda q: fun(r, q),
+                    lambda q: derivs(r, q),
+                    q0,
+                    typical,
+                    max_step=max_step,
+                    lower=bounds,
+                    what="GEV return-level profile",
+                )
+                break
+            except NumericalError:
+                continue
+        else:
+            # Newton failed from every start (a curved valley along the support boundary): nested bounded
+            # one-dimensional searches, slow but robust, then a Newton polish where it converges
+            q, f = nested(r)
+            try:
+                q, f, _ = _newton_minimize(
+                    lambda q: fun(r, q),
+                    lambda q: derivs(r, q),
+                    q,
+                    typical,
+                    max_step=max_step,
+                    lower=bounds,
+                    what="GEV return-level profile",
+                )
+            except NumericalError:
+                pass  # keep the nested-search optimum
+        if f < nllh_hat - tol_f:
+            raise NumericalError(
+                f"GEV return-level profile: level {r:.6g} has a lower nllh ({f:.10g}) than the fit "
+                f"({nllh_hat:.10g}); the GEV fit is not the global maximum"
+            )
+        solved.append((r, q))
+        return f - nllh_hat - crit
+
+    if prof(value) > -crit + tol_f:
+        raise NumericalError("GEV return-level profile: the profile at the MLE lies above the minimum")
+    span = max(se, 1e-6 * abs(value), 1e-12)
+    xtol = 1e-10 * max(abs(value), span)
+    ends = []
+    for sign in (-1.0, 1.0):
+        inside, outside, d = value, None, 1.0
+        while d <= 1e12:
+            r = value + sign * d * span
+            if prof(r) > 0:
+                outside = r
+                break
+            inside = r
+            d *= 1.5 if d < 8 else 2.0
+        if outside is None:
+            if sign < 0:
+                raise NumericalError("GEV return-level profile: the lower endpoint could not be bracketed")
+            ends.append(np.inf)
+        else:
+            ends.append(brentq(prof, min(inside, outside), max(inside, outside), xtol=xtol))
+    return float(ends[0]), float(ends[1])
 
 
 def return_level(
@@ -1123,9 +1380,11 @@ def return_level(
             else:
                 if isinstance(fit, GPDFit):
                     prof = _gpd_profile(fit, prepared, lm)
+                    lo, hi = _profile_ci(
+                        prof, value, fit.nllh, se, lower_limit, level, "return_level profile"
+                    )
                 else:
-                    prof = _gev_profile(fit, prepared, lp)
-                lo, hi = _profile_ci(prof, value, fit.nllh, se, lower_limit, level, "return_level profile")
+                    lo, hi = _gev_profile_ci(fit, prepared, lp, value, se, level)
             rows.append(ReturnLevel(float(T), value, float(lo), float(hi), meth, level))
     if np.ndim(period) == 0 and len(methods) == 1:
         return rows[0]
