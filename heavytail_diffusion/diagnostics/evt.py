@@ -799,7 +799,7 @@ def _gev_mle(x: np.ndarray):
         best = None
         for s in starts:
             res = minimize(
-                fun, s, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000}
+                fun, s, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 1000}
             )
             if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
                 best = res
@@ -1167,6 +1167,56 @@ def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: flo
             ls = math.log(2.0 * m1)
         return np.array([ls, xi])
 
+    def endpoint_newton(r, starts):
+        """Newton in (beta, xi), beta = log(min(x) - b), sigma = xi (r - b) exp(-xi lp); needs xi > 0."""
+        c = r - xmin
+
+        def to_q(pb):
+            d = c + math.exp(pb[0])
+            return np.array([math.log(pb[1]) + math.log(d) - pb[1] * lp, pb[1]])
+
+        def fun_b(pb):
+            return fun(r, to_q(pb)) if pb[1] > 0 and pb[0] < 700 else np.inf
+
+        def derivs_b(pb):
+            if not (pb[1] > 0 and pb[0] < 700):
+                return np.inf, None, None
+            q = to_q(pb)
+            f, g, h = derivs(r, q)
+            if g is None:
+                return f, None, None
+            e = math.exp(pb[0])
+            d = c + e
+            jb, jx = e / d, 1.0 / pb[1] - lp
+            jac = np.array([[jb, jx], [0.0, 1.0]])
+            hb = jac.T @ h @ jac
+            hb[0, 0] += g[0] * jb * (1.0 - jb)
+            hb[1, 1] += g[0] * (-1.0 / pb[1] ** 2)
+            return f, jac.T @ g, hb
+
+        for q0 in starts:
+            xi = float(q0[1])
+            if not xi > 0:
+                continue
+            gap = math.exp(q0[0]) * math.exp(xi * lp) / xi - c  # min(x) - b at the start
+            if not gap > 0:
+                continue
+            try:
+                pb, f, _ = _newton_minimize(
+                    fun_b,
+                    derivs_b,
+                    np.array([math.log(gap), xi]),
+                    np.array([1.0, 1.0]),
+                    max_step=np.array([2.0, 0.5]),
+                    lower=np.array([-np.inf, 1e-6]),
+                    what="GEV return-level profile",
+                )
+            except NumericalError:
+                continue
+            if pb[1] > 1e-6:
+                return to_q(pb), f
+        return None, None
+
     def nested(r):
         """min over (log sigma, xi) by bounded Brent in log sigma inside a grid + bounded Brent over xi."""
 
@@ -1196,6 +1246,9 @@ def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: flo
     def prof(r: float) -> float:
         near = sorted(solved, key=lambda item: abs(item[0] - r))[:2] + [solved[0]]
         starts = [warm(r, r0, q) for r0, q in near]
+        # Newton from the warm starts; in the heavy tail the optimum can hug the lower endpoint
+        # b = mu - sigma/xi < min(x), a thin curved valley in (log sigma, xi) where Newton crawls: then retry in
+        # the coordinates (log(min(x) - b), xi), where that valley is straight.  Last resort: nested searches.
         for q0 in starts:
             if not np.isfinite(fun(r, q0)):
                 continue
@@ -1205,16 +1258,18 @@ def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: flo
                     lambda q: derivs(r, q),
                     q0,
                     typical,
+                    max_iter=40,
                     max_step=max_step,
                     lower=bounds,
                     what="GEV return-level profile",
                 )
                 break
             except NumericalError:
-                continue
+                if r > xmin:
+                    q, f = endpoint_newton(r, [q0])
+                    if q is not None:
+                        break
         else:
-            # Newton failed from every start (a curved valley along the support boundary): nested bounded
-            # one-dimensional searches, slow but robust, then a Newton polish where it converges
             q, f = nested(r)
             try:
                 q, f, _ = _newton_minimize(
@@ -1228,6 +1283,9 @@ def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: flo
                 )
             except NumericalError:
                 pass  # keep the nested-search optimum
+        return finish(r, q, f)
+
+    def finish(r, q, f):
         if f < nllh_hat - tol_f:
             raise NumericalError(
                 f"GEV return-level profile: level {r:.6g} has a lower nllh ({f:.10g}) than the fit "
