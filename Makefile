@@ -16,8 +16,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# One torch thread: the demo's networks are small, and several threads per core thrash on a busy machine.
 demo: install
-	bash analyses/demo.sh $(VENV) $(DEMO_OUT)
+	OMP_NUM_THREADS=1 bash analyses/demo.sh $(VENV) $(DEMO_OUT)
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -439,26 +439,9 @@ class TruncatedDiffusion(DiffusionModel):
         min_sigma_T: float = 0.5,
         prior: str | None = None,
         prior_params: dict | None = None,
-        steps: int = 10,
-        sampler: str = "heun",
-        rho: float = 7.0,
-        train_steps: int | None = None,
-        batch_size: int = 512,
-        lr: float = 1e-3,
-        width: int | None = None,
-        mults: list[int] | None = None,
-        patience: int | None = 8,
-        quick: bool = False,
-        device: str = "auto",
-        progress: bool = True,
-        preprocessing: str | list[str] = "robust",
-        seed: int | None = 0,
+        **kwargs,
     ):
-        super().__init__(
-            steps=steps, sampler=sampler, rho=rho, train_steps=train_steps, batch_size=batch_size, lr=lr,
-            width=width, mults=mults, patience=patience, quick=quick, device=device, progress=progress,
-            preprocessing=preprocessing, seed=seed,
-        )  # fmt: skip
+        super().__init__(**kwargs)
         self.sigma_T = sigma_T
         self.min_sigma_T = min_sigma_T
         self.prior = prior
