@@ -56,12 +56,19 @@ def _pair(x, y, *, min_rows: int = 1, columns=None) -> tuple[np.ndarray, np.ndar
     return X, Y
 
 
-def _space(X: np.ndarray, Y: np.ndarray, space: str) -> tuple[np.ndarray, np.ndarray]:
+def _space(X: np.ndarray, Y: np.ndarray, space: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Map both samples to the distance's space; also divide them by a power of two ``c`` when their values
+    are so large that squares would overflow (W_p is homogeneous: W_p(X, Y) = c W_p(X / c, Y / c), and a
+    power of two divides exactly). Returns ``(X, Y, c)``."""
     if space not in _SPACES:
         raise ValueError(f"space must be one of {_SPACES}, got {space!r}")
     if space == "slog":
-        return slog(X), slog(Y)
-    return X, Y
+        return slog(X), slog(Y), 1.0
+    big = max(np.abs(X).max(), np.abs(Y).max())
+    if big <= 2.0**100:
+        return X, Y, 1.0
+    c = 2.0 ** np.floor(np.log2(big))
+    return X / c, Y / c, float(c)
 
 
 def _check_p(p) -> float:
@@ -201,7 +208,7 @@ def sliced_wasserstein(
         The sliced W_p, in the units of the data (of slog-data for ``space="slog"``).
     """
     X, Y = _pair(x, y)
-    X, Y = _space(X, Y, space)
+    X, Y, c = _space(X, Y, space)
     p = _check_p(p)
     d = X.shape[1]
     if directions is not None:
@@ -211,7 +218,7 @@ def sliced_wasserstein(
     else:
         U = _random_directions(d, check_positive_int(n_projections, "n_projections"), as_generator(seed))
     wpp = _projected_wpp(X, Y, U, p, _merge_grid(X.shape[0], Y.shape[0]))
-    return float(np.mean(wpp) ** (1.0 / p))
+    return c * float(np.mean(wpp) ** (1.0 / p))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -346,7 +353,7 @@ def max_sliced_wasserstein(
         The max-sliced W_p (not its p-th power) and optionally the direction.
     """
     X, Y = _pair(x, y)
-    X, Y = _space(X, Y, space)
+    X, Y, c = _space(X, Y, space)
     p = _check_p(p)
     n_restarts = check_positive_int(n_restarts, "n_restarts")
     n_candidates = check_positive_int(n_candidates, "n_candidates")
@@ -356,7 +363,7 @@ def max_sliced_wasserstein(
     n, d = X.shape
     m = Y.shape[0]
     if d == 1:
-        value = _Sliced(X, Y, p).value(np.ones(1)) ** (1.0 / p)
+        value = c * _Sliced(X, Y, p).value(np.ones(1)) ** (1.0 / p)
         return (value, np.ones(1)) if return_direction else value
 
     # 1. candidates, scored on subsamples
@@ -392,7 +399,7 @@ def max_sliced_wasserstein(
             best_f, best_u = f, u
     if not sub_is_full:
         best_f, best_u = full.ascend(best_u, max_iter, tol)
-    value = float(best_f ** (1.0 / p))
+    value = c * float(best_f ** (1.0 / p))
     if return_direction:
         return value, _canonical_sign(best_u)
     return value
