@@ -38,6 +38,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = []
     rng = np.random.default_rng(0)
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
 
     # 1. Hill curve, n = 1e6
     x = rng.pareto(2.0, 10**6) + 1.0
@@ -112,7 +113,8 @@ def main() -> None:
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(
-        f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end.\n"
+        f"Machine: {os.cpu_count()} CPUs, 1-min load average {load0[0]:.1f} at the start, "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (1/5/15 min) at the end.\n"
     )
     print("| task | peer | ours (s) | peer (s) | peer / ours | notes |")
     print("|---|---|---|---|---|---|")
