@@ -5,6 +5,7 @@ analyses/results/bench_evt_speed.md.  Times are the median of repeated runs (bes
 calls) on the same data; the machine is shared, so ratios matter more than absolute numbers.
 """
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -54,6 +55,7 @@ cat("rl_profile", tm_many(quote({{ f <- fpot(d, 10, npp = npp, mper = 100, start
 
 
 def main():
+    load_start = tuple(round(v, 2) for v in os.getloadavg())
     danish = pd.read_csv(ROOT / "data" / "danish_fire_1980_1990.csv")["loss_mdkk"].to_numpy()
     big = stats.genpareto.rvs(0.5, scale=2.0, size=100_000, random_state=np.random.default_rng(0))
     fc = pd.read_csv(ROOT / "analyses" / "r_reference" / "fort_collins_annual_max.csv")["prec_in"].to_numpy()
@@ -116,7 +118,21 @@ def main():
             "return_level profile CI, Fort Collins GEV T=100",
             timeit(lambda: return_level(gfc, 100, method="profile", data=fc), 5),
         )
+        # small samples (analyses/r_reference/gev_cases.csv): fit + profile CI at T = 10 and 100
+        cases = pd.read_csv(ROOT / "analyses" / "r_reference" / "gev_cases.csv")
+        for case in ("danish_b197", "danish_b50", "loss_b37", "loss_b75", "sim_xi+0.8_n15", "sim_xi-0.2_n15"):
+            x = cases.loc[cases["case"] == case, "x"].to_numpy()
+            g = fit_gev(x)
+            add(
+                f"fit_gev {case} ({x.size} maxima)", min(timeit(lambda x=x: fit_gev(x), 10) for _ in range(3))
+            )
+            for T in (10, 100):
+                add(
+                    f"return_level profile CI, {case} T={T}",
+                    timeit(lambda x=x, g=g, T=T: return_level(g, T, method="profile", data=x), 3),
+                )
 
+    load_end = tuple(round(v, 2) for v in os.getloadavg())
     df = pd.DataFrame(rows)
     df["ours_vs_scipy"] = df["scipy_ms"] / df["ours_ms"]
     df["ours_vs_R"] = df["R_evd_ms"] / df["ours_ms"]
@@ -124,6 +140,11 @@ def main():
     rl = return_level(f10, 100, obs_per_block=danish.size / 11, method="profile", data=danish)
     lines = [
         "# EVT fit speed (median wall-clock ms; ratio > 1 means ours is faster)",
+        "",
+        (
+            f"Load average (1, 5, 15 min) at the end of the run: {load_end}; at the start: {load_start} "
+            f"({os.cpu_count()} CPUs; the machine is shared, so absolute times vary with the load)."
+        ),
         "",
         df.to_markdown(index=False, floatfmt=".3g")
         if _has_tabulate()

@@ -1095,9 +1095,12 @@ def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: flo
 
     The location is eliminated through the return level: mu = z_p - sigma a(xi), a(xi) = lp E(xi lp) with
     lp = -log y_p, y_p = -log(1 - 1/T) and E(v) = expm1(v)/v (stable at xi = 0).  For each z_p the nllh is
-    minimised over (log sigma, xi) by Newton with analytic derivatives (chain rule through mu), warm-started
-    from the nearest level already profiled.  The endpoints solve 2 (nllh_p(z_p) - nllh) = chi2_1(level):
-    geometric scans from the MLE bracket them, brentq refines.  Returns (ci_low, ci_high); ci_high is +inf
+    minimised over (log sigma, xi >= -0.99) by Newton with analytic derivatives (chain rule through mu),
+    warm-started from the nearest level already profiled (keeping sigma's ratio to the smallest feasible
+    scale).  Where that Newton crawls (heavy tails, far levels: the optimum hugs the lower endpoint
+    b = mu - sigma/xi just below min(x)), it is retried in the coordinates (log(min(x) - b), xi); nested
+    bounded one-dimensional searches are the last resort.  The endpoints solve
+    2 (nllh_p(z_p) - nllh) = chi2_1(level): geometric scans from the MLE bracket them, brentq refines.  Returns (ci_low, ci_high); ci_high is +inf
     when the deviance stays below the critical value up to z_p - value = 1e12 se (the data do not bound the
     level).  Raises NumericalError when a profile point cannot be computed.
     """
@@ -1243,12 +1246,18 @@ def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: flo
         fv, ls = inner(xi)
         return np.array([ls, xi]), float(fv)
 
+    mode = {"endpoint": False}
+
     def prof(r: float) -> float:
         near = sorted(solved, key=lambda item: abs(item[0] - r))[:2] + [solved[0]]
         starts = [warm(r, r0, q) for r0, q in near]
         # Newton from the warm starts; in the heavy tail the optimum can hug the lower endpoint
         # b = mu - sigma/xi < min(x), a thin curved valley in (log sigma, xi) where Newton crawls: then retry in
         # the coordinates (log(min(x) - b), xi), where that valley is straight.  Last resort: nested searches.
+        if mode["endpoint"] and r > xmin:  # the previous level needed the endpoint coordinates: start there
+            q, f = endpoint_newton(r, starts[:1])
+            if q is not None:
+                return finish(r, q, f)
         for q0 in starts:
             if not np.isfinite(fun(r, q0)):
                 continue
@@ -1268,6 +1277,7 @@ def _gev_profile_ci(fit: GEVFit, x: np.ndarray, lp: float, value: float, se: flo
                 if r > xmin:
                     q, f = endpoint_newton(r, [q0])
                     if q is not None:
+                        mode["endpoint"] = True
                         break
         else:
             q, f = nested(r)
