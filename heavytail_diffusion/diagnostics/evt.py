@@ -439,8 +439,26 @@ def fit_gpd(x, threshold: float) -> GPDFit:
     Values, Springer, section 4.3.
     """
     x, u, y = _threshold_excesses(x, threshold)
-    n = y.size
     ymax = float(y.max())
+    if not 2.0**-100 < ymax < 2.0**100:
+        # The GPD is scale-equivariant: fit y / c and rescale (c a power of two, so the division is exact);
+        # without this, squares and moments of excesses near 1e200 overflow.
+        c = 2.0 ** np.floor(np.log2(ymax))
+        f = fit_gpd(y / c, 0.0)  # all excesses are > 0 = the threshold on that scale
+        jac = np.diag([c, 1.0])
+        cov = jac @ f.cov @ jac
+        return GPDFit(
+            threshold=u,
+            shape=f.shape,
+            scale=f.scale * c,
+            se_shape=f.se_shape,
+            se_scale=f.se_scale * c,
+            cov=cov,
+            nllh=f.nllh + y.size * float(np.log(c)),
+            n_exceedances=f.n_exceedances,
+            n_total=int(x.size),
+        )
+    n = y.size
     ybar = float(y.mean())
     # Method-of-moments start (Hosking & Wallis 1987), clipped to where it is sensible.
     var = float(y.var())
