@@ -27,7 +27,7 @@ import pandas as pd
 
 from .data import Table, load_table
 from .diagnostics import dependence, distances, evt, quantiles, tail_index
-from .errors import DataError
+from .errors import DataError, NumericalError
 from .validation import as_generator, check_positive_int, check_probability
 
 __all__ = [
@@ -266,6 +266,11 @@ def _fit_gpd_guarded(y: np.ndarray, u: float) -> evt.GPDFit:
     return evt.fit_gpd(y, u)
 
 
+#: What a single metric may raise on a model's samples: it becomes NaN with the message as a note, so one
+#: failing metric (e.g. a GPD fit with no interior maximum on a bounded tail) never stops a comparison.
+_METRIC_ERRORS = (ValueError, ArithmeticError, NumericalError)
+
+
 class _RefTail:
     """Reference-side quantities of one oriented column, computed once and reused for every model."""
 
@@ -276,13 +281,13 @@ class _RefTail:
         try:
             self.hill = tail_index.hill(y, ci="bootstrap", n_boot=n_boot, seed=seed)
             self.frac = self.hill.k / self.n
-        except (ValueError, ArithmeticError) as exc:
+        except _METRIC_ERRORS as exc:
             self.hill, self.frac = None, math.nan
             self.notes["hill"] = _err_note(exc)
         self.u = float(np.quantile(y, GPD_QUANTILE))
         try:
             self.gpd = _fit_gpd_guarded(y, self.u)
-        except (ValueError, ArithmeticError) as exc:
+        except _METRIC_ERRORS as exc:
             self.gpd = None
             self.notes["gpd"] = _err_note(exc)
 
@@ -302,7 +307,7 @@ def _column_metrics(name: str, col: str, tail: str, ref: _RefTail, g: np.ndarray
             rows.append(_row(name, "hill_xi", col, h.value, tail=tail, ref_value=ref.hill.value,
                              ci=(h.ci_low, h.ci_high), note=f"k = {k} of {m} (reference k = {ref.hill.k} of {n})"))  # fmt: skip
             rows.append(_row(name, "hill_xi_abs_error", col, abs(h.value - ref.hill.value), tail=tail))
-        except (ValueError, ArithmeticError) as exc:
+        except _METRIC_ERRORS as exc:
             rows.append(_row(name, "hill_xi", col, math.nan, tail=tail, note=_err_note(exc)))
     # GPD above the common threshold
     if ref.gpd is None:
@@ -315,7 +320,7 @@ def _column_metrics(name: str, col: str, tail: str, ref: _RefTail, g: np.ndarray
                              note=f"threshold {ref.u:.6g}: {f.n_exceedances} model / {ref.gpd.n_exceedances} "
                              "reference exceedances"))  # fmt: skip
             rows.append(_row(name, "gpd_xi_abs_error", col, abs(f.shape - ref.gpd.shape), tail=tail))
-        except (ValueError, ArithmeticError) as exc:
+        except _METRIC_ERRORS as exc:
             rows.append(_row(name, "gpd_xi", col, math.nan, tail=tail, note=_err_note(exc)))
     # quantiles, VaR, ES
     qe = quantiles.quantile_errors(y, g, qs=QUANTILE_LEVELS)
@@ -746,7 +751,7 @@ def _hill_fraction_plot(ax, ref: np.ndarray, samples: Mapping[str, np.ndarray], 
         h = tail_index.hill(y, ci=None)
         ax.axvline(h.k / hc.n, color="0.4", lw=0.8, ls=":", label="k/n of the hill_xi metric")
         title += f" (reference ξ = {h.value:.2f} at k/n = {h.k / hc.n:.3g})"
-    except (ValueError, ArithmeticError):
+    except _METRIC_ERRORS:
         pass
     lo_y = np.nanpercentile(lo[keep], 5) if keep.any() else 0.0
     hi_y = np.nanpercentile(hi[keep], 95) if keep.any() else 1.0
@@ -854,7 +859,7 @@ def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[
                     ax.set_ylim(top=0.8)
                 ax.set_ylabel("P(X ≥ x) (log scale)")
                 ax.set_title(f"{c}: survival function, {t} tail", fontsize="medium")
-            except (ValueError, ArithmeticError) as exc:
+            except _METRIC_ERRORS as exc:
                 ax.text(0.5, 0.5, f"no survival plot: {exc}", ha="center", wrap=True, transform=ax.transAxes)
             ax = axs[r, 1]
             try:
@@ -866,13 +871,13 @@ def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[
                 if ax.get_legend():
                     ax.get_legend().remove()
                 ax.set_title(f"{c}: QQ, model vs reference quantiles ({t} tail: {lab})", fontsize="medium")
-            except (ValueError, ArithmeticError) as exc:
+            except _METRIC_ERRORS as exc:
                 ax.text(0.5, 0.5, f"no QQ plot: {exc}", ha="center", wrap=True, transform=ax.transAxes)
             ax = axs[r, 2]
             try:
                 _hill_fraction_plot(ax, R[:, j], {n: S[n][:, j] for n in names}, t,
                                     f"{c}: Hill plot ({t} tail: {lab})")  # fmt: skip
-            except (ValueError, ArithmeticError) as exc:
+            except _METRIC_ERRORS as exc:
                 ax.text(0.5, 0.5, f"no Hill plot: {exc}", ha="center", wrap=True, transform=ax.transAxes)
         handles, labels = axs[0, 2].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside right center", fontsize="small", title="black: reference")
@@ -897,7 +902,7 @@ def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[
             fname = _save(fig, out / f"chi_{_safe(cols[a])}_{_safe(cols[b])}.png")
             figs.append(((f"{cols[a]} and {cols[b]}: tail dependence χ(u) and χ̄(u), reference (black, with "
                          "95% band) and models"), fname))  # fmt: skip
-        except (ValueError, ArithmeticError) as exc:
+        except _METRIC_ERRORS as exc:
             warnings.warn(f"chi plot of {cols[a]}|{cols[b]} skipped: {exc}", stacklevel=2)
     return figs
 

@@ -141,3 +141,26 @@ def test_too_light_model_gets_undefined_tail_metrics_not_zero():
         rows = M[M.metric == metric]
         assert rows.value.isna().all() and len(rows) == 2  # both tails of a two-sided column
     assert "never exceeds" in M[M.metric == "ccdf_area"].note.iloc[0]
+
+
+def test_a_failing_gpd_fit_is_a_nan_metric_not_a_crash(monkeypatch):
+    """A GPD fit with no interior maximum (NumericalError) on one model's samples once stopped a whole
+    ht10d comparison; it must become a NaN metric with the message as its note."""
+    from heavytail_diffusion.diagnostics import evt
+    from heavytail_diffusion.errors import NumericalError
+
+    real_fit = evt.fit_gpd
+    calls = {"n": 0}
+
+    def flaky_fit(y, u):
+        calls["n"] += 1
+        if calls["n"] > 2:  # the reference fits succeed; the model's fail
+            raise NumericalError("GPD likelihood has no interior maximum")
+        return real_fit(y, u)
+
+    monkeypatch.setattr(evt, "fit_gpd", flaky_fit)
+    X = _data().to_numpy()
+    scored = score_samples(X[:200], {"m": X[200:]}, train=X[:200], columns=["ret", "claim"], quick=True)
+    gpd = scored[(scored.model == "m") & (scored.metric == "gpd_xi")]
+    assert len(gpd) and gpd.value.isna().any()
+    assert gpd.note.str.contains("no interior maximum").any()
