@@ -23,7 +23,7 @@ from .persistence import flatten_state, load_folder, save_folder, unflatten_stat
 from .preprocessing import Preprocessor
 from .validation import as_generator, check_array, check_positive_int, column_label
 
-__all__ = ["GenerativeModel", "register_model", "make_model", "list_models", "load_model", "MODELS"]
+__all__ = ["MODELS", "GenerativeModel", "list_models", "load_model", "make_model", "register_model"]
 
 MODELS: dict[str, type[GenerativeModel]] = {}
 
@@ -257,9 +257,9 @@ class GenerativeModel:
         """
         params = dict(params or {})
         logged = [m in ("log", "signed-log") for m in self.preprocessor_.methods_]
-        if name in EVT_MARGIN_PRIORS and any(logged) and "exponential_tails" not in params:
-            if name != "flow-evt" or params.get("marginals", "evt") == "evt":
-                params["exponential_tails"] = logged
+        uses_margins = name != "flow-evt" or params.get("marginals", "evt") == "evt"
+        if name in EVT_MARGIN_PRIORS and uses_margins and any(logged) and "exponential_tails" not in params:
+            params["exponential_tails"] = logged
         return params
 
     def _check_fitted(self) -> None:

@@ -24,7 +24,7 @@ import torch
 from . import __version__
 from .errors import ModelFileError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "save_folder", "load_folder", "flatten_state", "unflatten_state"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "flatten_state", "load_folder", "save_folder", "unflatten_state"]
 
 FORMAT = "heavytail-diffusion-model"
 FORMAT_VERSION = 1
@@ -118,7 +118,7 @@ def load_folder(path) -> tuple[str, dict, dict[str, torch.Tensor]]:
             f"{tpath} could not be read safely: it holds pickled Python objects{what}, not plain tensors, "
             "and unpickling them could execute code; re-create the model with `heavytail fit`"
         ) from None
-    except Exception as exc:  # any other failure means a bad file
+    except Exception as exc:  # noqa: BLE001 (any other failure means a bad file)
         msg = " ".join(str(exc).split())
         raise ModelFileError(
             f"{tpath} could not be read as a tensor file ({type(exc).__name__}: {msg})"

@@ -7,7 +7,7 @@ import numpy as np
 from .errors import DataError
 from .validation import check_array, column_label
 
-__all__ = ["Preprocessor", "TRANSFORMS"]
+__all__ = ["TRANSFORMS", "Preprocessor"]
 
 TRANSFORMS = ("robust", "standard", "log", "signed-log", "none")
 

@@ -11,9 +11,10 @@ from .errors import DataError
 __all__ = [
     "as_generator",
     "check_array",
-    "check_sample",
+    "check_directions",
     "check_positive_int",
     "check_probability",
+    "check_sample",
     "column_label",
 ]
 
@@ -77,7 +78,7 @@ def check_array(
     """
     try:
         arr = np.asarray(X)
-    except Exception as exc:  # ragged lists and the like
+    except Exception as exc:  # noqa: BLE001 (ragged lists and the like)
         raise DataError(f"{name} could not be read as an array: {exc}") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         try:
@@ -148,3 +149,19 @@ def check_probability(value, name: str, *, open_interval: bool = True) -> float:
     if not ok:
         raise ValueError(f"{name} must lie in {'(0, 1)' if open_interval else '[0, 1]'}, got {v}")
     return v
+
+
+def check_directions(directions, d: int) -> np.ndarray:
+    """Directions as a (k, d) array of unit rows; a single (d,) vector is one direction.
+
+    Raises DataError for a wrong number of columns, non-finite entries or a zero vector.
+    """
+    if np.ndim(directions) == 1:
+        directions = np.reshape(directions, (1, -1))
+    U = check_array(directions, "directions", ndim=2)
+    if U.shape[1] != d:
+        raise DataError(f"directions has shape {U.shape}; expected (k, {d}) vectors, one per row")
+    norms = np.linalg.norm(U, axis=1)
+    if np.any(norms == 0):
+        raise DataError(f"directions row {int(np.argmin(norms))} is the zero vector")
+    return U / norms[:, None]

@@ -4,18 +4,18 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 
 try:
-    import torch  # noqa: E402
+    import torch
 
     torch.set_num_threads(1)
 except ImportError:  # pragma: no cover
     pass
 
-from hypothesis import settings  # noqa: E402
+from hypothesis import settings
 
 # Property tests draw the same examples on every run (CI must not depend on luck); HYPOTHESIS_PROFILE=explore
 # draws fresh ones locally.

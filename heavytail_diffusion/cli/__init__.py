@@ -15,7 +15,7 @@ import warnings
 
 from .. import __version__
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 # Order = order in --help. Modules are imported lazily so that `heavytail --help` stays fast.
 COMMANDS = ["datasets", "benchmark", "diagnose", "fit", "sample", "compare"]

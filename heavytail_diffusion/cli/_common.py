@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-__all__ = ["add_columns_argument", "parse_key_values", "to_jsonable", "print_json"]
+__all__ = ["add_columns_argument", "parse_key_values", "print_json", "to_jsonable"]
 
 
 def add_columns_argument(parser) -> None:

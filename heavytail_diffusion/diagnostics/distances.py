@@ -10,7 +10,14 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError
-from ..validation import as_generator, check_array, check_positive_int, check_probability, column_label
+from ..validation import (
+    as_generator,
+    check_array,
+    check_directions,
+    check_positive_int,
+    check_probability,
+    column_label,
+)
 
 __all__ = [
     "ccdf_area",
@@ -94,19 +101,6 @@ def _orthogonal_frames(d: int, k: int, rng: np.random.Generator) -> np.ndarray:
         Q, R = np.linalg.qr(rng.standard_normal((d, d)))
         out.append((Q * np.sign(np.diag(R))).T)
     return np.concatenate(out, axis=0)[:k]
-
-
-def _check_directions(directions, d: int) -> np.ndarray:
-    """Directions as a (k, d) array of unit rows; a single (d,) vector is one direction."""
-    if np.ndim(directions) == 1:
-        directions = np.reshape(directions, (1, -1))
-    U = check_array(directions, "directions", ndim=2)
-    if U.shape[1] != d:
-        raise DataError(f"directions has shape {U.shape}; expected (k, {d}) vectors, one per row")
-    norms = np.linalg.norm(U, axis=1)
-    if np.any(norms == 0):
-        raise DataError(f"directions row {int(np.argmin(norms))} is the zero vector")
-    return U / norms[:, None]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -212,7 +206,7 @@ def sliced_wasserstein(
     p = _check_p(p)
     d = X.shape[1]
     if directions is not None:
-        U = _check_directions(directions, d)
+        U = check_directions(directions, d)
     elif d == 1:
         U = np.ones((1, 1))
     else:

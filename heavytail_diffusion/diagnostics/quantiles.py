@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..validation import as_generator, check_array, check_positive_int, check_probability, check_sample
+from ..validation import (
+    as_generator,
+    check_array,
+    check_directions,
+    check_positive_int,
+    check_probability,
+    check_sample,
+)
 
 __all__ = [
     "DirectionalError",
@@ -165,18 +172,6 @@ def _check_qs(qs) -> np.ndarray:
     return qa
 
 
-def _check_unit_directions(directions, d: int) -> np.ndarray:
-    if np.ndim(directions) == 1:
-        directions = np.reshape(directions, (1, -1))
-    U = check_array(directions, "directions", ndim=2)
-    if U.shape[1] != d:
-        raise DataError(f"directions has shape {U.shape}; expected (k, {d}) vectors, one per row")
-    norms = np.linalg.norm(U, axis=1)
-    if np.any(norms == 0):
-        raise DataError(f"directions row {int(np.argmin(norms))} is the zero vector")
-    return U / norms[:, None]
-
-
 def _rel(gen: np.ndarray, real: np.ndarray) -> np.ndarray:
     """(gen - real) / |real|; 0 where both are 0, +-inf where only real is 0."""
     diff = gen - real
@@ -226,7 +221,7 @@ def quantile_errors(
     names = list(columns) if columns is not None else list(range(d))
     blocks = [("marginal", names, R, G)]
     if directions is not None:
-        U = _check_unit_directions(directions, d)
+        U = check_directions(directions, d)
         blocks.append(("direction", [f"direction {i}" for i in range(U.shape[0])], R @ U.T, G @ U.T))
     frames = []
     n, m = R.shape[0], G.shape[0]
