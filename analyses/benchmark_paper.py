@@ -56,14 +56,14 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method import Context, _finite_rows, _fmt, _msw, _rss_mb, _table, evaluate  # noqa: E402
+from bench_method import Context, _finite_rows, _fmt, _msw, _rss_mb, _table, evaluate
 
-from heavytail_diffusion.benchmarks import get_benchmark  # noqa: E402
-from heavytail_diffusion.diagnostics.distances import energy_distance  # noqa: E402
-from heavytail_diffusion.diffusion import nfe_for, train_denoiser  # noqa: E402
-from heavytail_diffusion.diffusion import sample as reverse_sample  # noqa: E402
-from heavytail_diffusion.models import make_model  # noqa: E402
-from heavytail_diffusion.priors import make_prior  # noqa: E402
+from heavytail_diffusion.benchmarks import get_benchmark
+from heavytail_diffusion.diagnostics.distances import energy_distance
+from heavytail_diffusion.diffusion import nfe_for, train_denoiser
+from heavytail_diffusion.diffusion import sample as reverse_sample
+from heavytail_diffusion.models import make_model
+from heavytail_diffusion.priors import make_prior
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "benchmark_paper"
@@ -154,9 +154,9 @@ def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
             f"qm999 {met['qm999']:.3f} qd999 {met['qd999']:.3f} alpha {met['alpha']:.2f} "
             f"mem {met['mem_ratio']:.2f}/{met['mem_frac01']:.3f}")  # fmt: skip
 
-    def timed(fn):
+    def timed(fn, *args, **kwargs):
         t = time.perf_counter()
-        out = fn()
+        out = fn(*args, **kwargs)
         return out, time.perf_counter() - t
 
     record("models", "reference", bench.sample(n_gen, seed=30_000 + seed), nfe=0, sample_s=0.0)
@@ -208,16 +208,16 @@ def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
 
     # ---- quality versus cost
     for lv in EDM_LEVELS:
-        G, ts = timed(lambda: edm.sample(n_gen, seed=seed, steps=lv))
+        G, ts = timed(edm.sample, n_gen, seed=seed, steps=lv)
         sec = "models" if lv == EDM_LEVELS[-1] else "nfe"
         record(sec, "edm", G, nfe=nfe_for("heun", lv), sample_s=ts, sigma_T=80.0, fit_s=edm_fit)
     for lv in HEUN_LEVELS:
         if lv == 10:
             continue  # the models section's row
-        G, ts = timed(lambda: m.sample(n_gen, seed=seed, steps=lv))
+        G, ts = timed(m.sample, n_gen, seed=seed, steps=lv)
         record("nfe", "truncated (method)", G, nfe=nfe_for("heun", lv), sample_s=ts, sigma_T=s, rule="auto")
     for st in DDPM_STEPS:
-        G, ts = timed(lambda: m.sample(n_gen, seed=seed, steps=st, sampler="ddpm"))
+        G, ts = timed(m.sample, n_gen, seed=seed, steps=st, sampler="ddpm")
         record("nfe", "truncated (method)", G, nfe=nfe_for("ddpm", st), sample_s=ts, sigma_T=s, rule="auto",
                sampler="ddpm")  # fmt: skip
 
@@ -238,7 +238,7 @@ def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
             params = {k: (fs if v == "FS" else v) for k, v in params.items()}
             if name.startswith("flow"):
                 params["progress"] = False
-            prior, pfit = timed(lambda: make_prior(name, **params).fit(Z, s, seed=seed))
+            prior, pfit = timed(make_prior(name, **params).fit, Z, s, seed=seed)
             G, nfe, ts = through(m.denoiser_, prior.sample(n_gen, seed=seed), s)
             record("prior", label, G, nfe=nfe, sample_s=ts, sigma_T=s, rule="auto", fit_s=pfit)
     return rows
@@ -314,16 +314,16 @@ def report(df: pd.DataFrame, cfg: dict, mode: str, outdir: Path) -> str:
     cmd = "python analyses/benchmark_paper.py" + (" --quick" if mode == "quick" else "")
     per_part = df.groupby(["bench", "seed"])["part_seconds"].first()
     o = [f"## Paper benchmarks - {mode} mode", "",
-         f"Produced by `{cmd}` (then `--report-only` to rebuild). Machine: {platform.platform()}, torch "
+         (f"Produced by `{cmd}` (then `--report-only` to rebuild). Machine: {platform.platform()}, torch "
          f"{torch.__version__}, 1 torch thread per process, {os.cpu_count()} cores, parts in parallel processes; "
          f"wall time per (benchmark, seed) part {per_part.min():.0f}-{per_part.max():.0f} s, "
-         f"{per_part.sum() / 60:.1f} CPU-min in all.", "",
-         f"Settings: train n = {cfg['n_train']}, generated n = {cfg['n_gen']} per row, reference "
+         f"{per_part.sum() / 60:.1f} CPU-min in all."), "",
+         (f"Settings: train n = {cfg['n_train']}, generated n = {cfg['n_gen']} per row, reference "
          f"{cfg['n_ref']['low']:.0e} fresh true draws for d <= 10 and {cfg['n_ref']['high']:.0e} for d >= 50 "
          f"(exact marginal quantiles), {cfg['train_steps']} denoiser training steps for every diffusion "
          f"model (the package default is 4000 with early stopping), {cfg['flow_steps']} flow steps. "
          "Cells are mean ± sd over seeds (column `seeds`). Metric definitions: module docstring of "
-         "`analyses/benchmark_paper.py`. The `reference` row is the floor: fresh true draws of the same size.",
+         "`analyses/benchmark_paper.py`. The `reference` row is the floor: fresh true draws of the same size."),
          ""]  # fmt: skip
     o += ["### Headline: the method (<= 25 NFE) against full EDM (79 NFE)", ""] + _headline(df) + [""]
     models = df[df["section"] == "models"].copy()
