@@ -115,7 +115,9 @@ class Context:
         if self.tree is not None:
             return self.tree.query(G, k=1)[0]
         Xt = torch.as_tensor(self.X_train)
-        out = [torch.cdist(torch.as_tensor(G[i : i + chunk]), Xt).min(1).values for i in range(0, len(G), chunk)]
+        out = [
+            torch.cdist(torch.as_tensor(G[i : i + chunk]), Xt).min(1).values for i in range(0, len(G), chunk)
+        ]
         return torch.cat(out).numpy()
 
 

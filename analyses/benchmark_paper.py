@@ -295,7 +295,10 @@ def _headline(df: pd.DataFrame) -> list[str]:
     out = []
     for key in ("ht10d", "ht2d", "ht50d", "ht100d"):
         sub = df[(df["bench"] == key) & (df["section"] == "models")]
-        meth, edm = sub[sub["model"] == "truncated (method)"], sub[(sub["model"] == "edm") & (sub["nfe"] >= 79)]
+        meth, edm = (
+            sub[sub["model"] == "truncated (method)"],
+            sub[(sub["model"] == "edm") & (sub["nfe"] >= 79)],
+        )
         if not (len(meth) and len(edm)):
             continue
         seeds = sorted(meth["seed"].unique().tolist())
