@@ -157,6 +157,32 @@ def evaluate(G: np.ndarray, ctx: Context, seed: int) -> dict:
     return out
 
 
+def add_training_rows(
+    part: Path, bench, n_train: int, n_gen: int, n_ref: int, key: str | None = None
+) -> bool:
+    """Add the "training rows" row (the training set scored like a generator) to a part CSV written before
+    that row existed; the same seeds rebuild the same training set and reference. Returns True if added."""
+    df = pd.read_csv(part)
+    if (df["model"] == "training rows").any():
+        return False
+    seed = int(df["seed"].iloc[0])
+    bench = get_benchmark(bench) if isinstance(bench, str) else bench
+    X = bench.sample(n_train, seed=seed)
+    ctx = Context(bench, X, n_gen, n_ref, seed)
+    row = df[df["model"] == "reference"].iloc[0].to_dict()
+    met = evaluate(X, ctx, seed)
+    if "w2_raw" in df:
+        from heavytail_diffusion.diagnostics.distances import energy_distance
+
+        met["w2_raw"] = _msw(ctx.R_sub, X, seed)
+        met["energy"] = float(energy_distance(ctx.R_sub, X, seed=seed))
+    row.update(met, model="training rows", n_gen=len(X))
+    out = pd.concat([df.iloc[:1], pd.DataFrame([row]), df.iloc[1:]], ignore_index=True)
+    out.to_csv(part, index=False)
+    print(f"[{key or bench} s{seed}] added training rows: qm999 {met['qm999']:.3f} qd999 {met['qd999']:.3f}")
+    return True
+
+
 def run_one(bench_name: str, seed: int, cfg: dict, log, part: Path | None = None) -> list[dict]:
     """Everything for one benchmark and one seed; returns tidy rows (also written to ``part`` after each row,
     so an interrupted run keeps what it measured)."""
@@ -196,6 +222,8 @@ def run_one(bench_name: str, seed: int, cfg: dict, log, part: Path | None = None
 
     # floor: fresh reference draws of the generated size
     record("main", "reference", "-", np.nan, 0, bench.sample(n_gen, seed=30_000 + seed), 0.0)
+    # what the n_train training rows themselves show (their own joint-tail sampling error; not a generator)
+    record("main", "training rows", "-", np.nan, 0, X, 0.0)
 
     # the method, sigma_T auto
     common = {"train_steps": steps_train, "progress": False, "seed": seed}
@@ -283,7 +311,7 @@ def run_one(bench_name: str, seed: int, cfg: dict, log, part: Path | None = None
 # ---------------------------------------------------------------------------------------------------------
 MAIN_COLS = ["sigma_T", "nfe", "w2_slog", "w2_bulk", "qm99", "qm999", "qm999_mean", "qd99", "qd999", "alpha",
              "mem_ratio", "mem_frac01"]  # fmt: skip
-MODEL_ORDER = ["reference", "method", "oracle-start", "gaussian-start", "edm-39", "edm-79"]
+MODEL_ORDER = ["reference", "training rows", "method", "oracle-start", "gaussian-start", "edm-39", "edm-79"]
 
 
 def _fmt(mean: float, sd: float, n: int) -> str:
@@ -414,6 +442,9 @@ def main(argv=None) -> None:
     if a.no_report:
         return
     files = sorted(glob.glob(str(parts / "*.csv")))
+    for f in files:  # parts written before the "training rows" row existed
+        b = pd.read_csv(f, nrows=1)["bench"].iloc[0]
+        add_training_rows(Path(f), b, cfg["n_train"], cfg["n_gen"], cfg["n_ref"])
     if not files:
         sys.exit(f"no part CSVs in {parts}")
     new = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).assign(mode=mode)

@@ -56,7 +56,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method import Context, _finite_rows, _fmt, _msw, _rss_mb, _table, evaluate
+from bench_method import Context, _finite_rows, _fmt, _msw, _rss_mb, _table, add_training_rows, evaluate
 
 from heavytail_diffusion.benchmarks import get_benchmark
 from heavytail_diffusion.diagnostics.distances import energy_distance
@@ -160,6 +160,8 @@ def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
         return out, time.perf_counter() - t
 
     record("models", "reference", bench.sample(n_gen, seed=30_000 + seed), nfe=0, sample_s=0.0)
+    # the training rows scored like a generator: their own sampling error in the tails (a copy has mem 1)
+    record("models", "training rows", X, nfe=0, sample_s=0.0)
 
     # ---- the method; its denoiser also serves the oracle / Gaussian / empirical starts and the ablations
     common = {"train_steps": steps_train, "progress": False, "seed": seed}
@@ -247,9 +249,9 @@ def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------------------------------------
-MODEL_ORDER = ["reference", "truncated (method)", "oracle-start", "gaussian-start", "empirical-start", "edm",
+MODEL_ORDER = ["reference", "training rows", "truncated (method)", "oracle-start", "gaussian-start", "empirical-start", "edm",
                "t-edm (nu 5)", "flow", "evt-copula"]  # fmt: skip
-COLS = ["sigma_T", "nfe", "w2_slog", "w2_bulk", "w2_raw", "energy", "qm99", "qm999", "qd99", "qd999", "alpha",
+COLS = ["sigma_T", "nfe", "w2_slog", "w2_bulk", "w2_raw", "energy_x1e3", "qm99", "qm999", "qd99", "qd999", "alpha",
         "mem_ratio", "mem_frac01", "fit_s", "sample_s"]  # fmt: skip
 
 
@@ -258,6 +260,7 @@ def _nfe_figure(df: pd.DataFrame, key: str, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     sub = df[(df["bench"] == key) & (df["section"].isin(["models", "nfe"]))]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
@@ -280,10 +283,19 @@ def _nfe_figure(df: pd.DataFrame, key: str, path: Path) -> None:
         ref = sub[sub["model"] == "reference"][metric]
         if len(ref):
             ax.axhline(ref.mean(), color="k", lw=0.8, ls=":", label="floor (fresh true draws)")
+        tr = sub[sub["model"] == "training rows"][metric]
+        if len(tr):
+            ax.axhline(tr.mean(), color="C1", lw=0.8, ls="--", label="the training rows themselves")
         ax.set_xscale("log")
+        ax.set_xticks([5, 10, 20, 40, 80])
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("NFE (network evaluations per sample)")
         ax.set_title(label, fontsize=9)
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     axes[0].legend(fontsize=7)
     fig.suptitle(f"{key}: quality versus cost (mean ± sd over seeds)", fontsize=10)
     fig.tight_layout()
@@ -314,6 +326,7 @@ def _headline(df: pd.DataFrame) -> list[str]:
 
 
 def report(df: pd.DataFrame, cfg: dict, mode: str, outdir: Path) -> str:
+    df = df.assign(energy_x1e3=1e3 * df["energy"])
     cmd = "python analyses/benchmark_paper.py" + (" --quick" if mode == "quick" else "")
     per_part = df.groupby(["bench", "seed"])["part_seconds"].first()
     o = [f"## Paper benchmarks - {mode} mode", "",
@@ -374,6 +387,11 @@ def build_report(mode: str) -> None:
     files = sorted(glob.glob(str(outdir / "parts" / "*.csv")))
     if not files:
         sys.exit(f"no part CSVs in {outdir / 'parts'}: run the benchmark first")
+    for f in files:  # parts written before the "training rows" row existed
+        key = pd.read_csv(f, nrows=1)["bench"].iloc[0]
+        d = _bench(key).dim
+        add_training_rows(Path(f), _bench(key), cfg["n_train"], cfg["n_gen"],
+                          cfg["n_ref"]["low" if d <= 10 else "high"], key)  # fmt: skip
     df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     df.to_csv(outdir / "results.csv", index=False)
     for key in set(df["bench"]):
