@@ -383,18 +383,16 @@ class _Memorisation:
     """Nearest-training-row distances of held-out rows (the yardstick for generated rows)."""
 
     def __init__(self, train: np.ndarray, test: np.ndarray, methods: Sequence[str]):
-        from scipy.spatial import cKDTree
-
         self.scale = _memorisation_scale(train, methods)
-        self.tree = cKDTree(self.scale(train))
-        d_test = self.tree.query(self.scale(test), k=1)[0]
+        self.train = self.scale(train)
+        d_test = distances.nearest_distances(self.scale(test), self.train)
         self.median_test = float(np.median(d_test))
         self.p01_test = float(np.quantile(d_test, 0.01))
 
     def rows(self, name: str, S: np.ndarray) -> list[dict]:
         Z = self.scale(S)
         ok = np.isfinite(Z).all(axis=1)
-        d = self.tree.query(Z[ok], k=1)[0] if ok.any() else np.array([np.nan])
+        d = distances.nearest_distances(Z[ok], self.train) if ok.any() else np.array([np.nan])
         ratio = float(np.median(d)) / self.median_test if self.median_test > 0 else math.nan
         frac = float(np.mean(d < self.p01_test))
         note = "" if ok.all() else f"{int((~ok).sum())} generated rows off the log domain were left out"

@@ -106,3 +106,31 @@ def test_log_preprocessing_keeps_samples_positive():
     X = np.exp(np.random.default_rng(1).standard_normal((200, 2)) * 2)
     model = make_model("evt-copula", preprocessing="log").fit(X)
     assert (model.sample(1000, seed=0) > 0).all()
+
+
+def _spread_rows(n=150, d=20, seed=0):
+    return np.random.default_rng(seed).standard_t(4, (n, d))
+
+
+def test_copy_check_warns_when_the_model_copies_at_a_given_sigma_T():
+    # at sigma_T = 0.02 the EVT-copula start is a training row plus tiny noise: the samples are copies
+    m = make_model("truncated", sigma_T=0.02, train_steps=20, progress=False, seed=0)
+    with pytest.warns(UserWarning, match="closer to a training row"):
+        m.fit(_spread_rows())
+    assert m.copy_fraction_ > 0.5 and m.sigma_T_ == 0.02
+
+
+def test_copy_check_doubles_an_automatic_sigma_T(monkeypatch):
+    from heavytail_diffusion.models import TruncatedDiffusion
+
+    monkeypatch.setattr(TruncatedDiffusion, "_choose_sigma_T", lambda self, Z, rng: 0.02)  # a tiny auto level
+    m = make_model("truncated", train_steps=20, progress=False, seed=0)
+    with pytest.warns(UserWarning, match="closer to a training row"):
+        m.fit(_spread_rows())
+    assert m.sigma_T_ == pytest.approx(0.08)  # doubled twice (the cap), and still copying: said so
+    monkeypatch.undo()
+    fixed = make_model("truncated", sigma_T=2.0, train_steps=20, progress=False, seed=0).fit(_spread_rows())
+    assert fixed.sigma_T_ == 2.0 and fixed.copy_fraction_ < 0.05
+    # the start baselines keep their level and are not checked
+    e = make_model("empirical-start", sigma_T=0.02, train_steps=20, progress=False, seed=0).fit(_spread_rows())
+    assert e.sigma_T_ == 0.02 and e.copy_fraction_ is None

@@ -25,6 +25,7 @@ __all__ = [
     "ks_distances",
     "max_sliced_wasserstein",
     "mmd",
+    "nearest_distances",
     "noise_floor",
     "sliced_wasserstein",
     "slog",
@@ -766,3 +767,59 @@ def noise_floor(
         vals.append(float(v))
     vals = np.asarray(vals)
     return float(vals.mean()), float(vals.std(ddof=1)) if vals.size > 1 else 0.0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# nearest training rows (memorisation)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def nearest_distances(x, reference, exclude_self: bool = False, chunk: int = 1024) -> np.ndarray:
+    """Euclidean distance from every row of ``x`` to its nearest row of ``reference``.
+
+    The yardstick of memorisation: generated rows much closer to training rows than held-out rows are
+    (or than the training rows are to each other) are copies.
+
+    Parameters
+    ----------
+    x : array-like of shape (m, d)
+    reference : array-like of shape (n, d)
+    exclude_self : bool
+        ``x`` is ``reference`` (or a subset of its rows): skip the zero distance of each row to itself and
+        return the distance to the nearest OTHER row (exact duplicates elsewhere still give 0).
+    chunk : int
+        Rows of ``x`` per block of the brute-force search.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+
+    Notes
+    -----
+    A k-d tree (``scipy.spatial.cKDTree``) up to 16 dimensions; above, a chunked brute-force search with
+    ``|a - b|^2 = |a|^2 + |b|^2 - 2 a.b`` in O(chunk x n) memory (a k-d tree degenerates in high dimension:
+    measured at d = 100, 2e4 queries against 1e4 rows took 97 s with the tree and 4 s by brute force).
+    """
+    X = check_array(x, "x", ndim=None)
+    R = check_array(reference, "reference", ndim=None)
+    if X.shape[1] != R.shape[1]:
+        raise DataError(f"x has {X.shape[1]} columns but reference has {R.shape[1]}")
+    k = 2 if exclude_self else 1
+    if R.shape[0] < k:
+        raise DataError(f"reference needs at least {k} rows, got {R.shape[0]}")
+    if X.shape[1] <= 16:
+        from scipy.spatial import cKDTree
+
+        dist = cKDTree(R).query(X, k=k)[0]
+        return dist[:, -1] if exclude_self else dist
+    chunk = check_positive_int(chunk, "chunk")
+    r2 = np.einsum("ij,ij->i", R, R)
+    out = np.empty(X.shape[0])
+    for s in range(0, X.shape[0], chunk):
+        A = X[s : s + chunk]
+        d2 = np.einsum("ij,ij->i", A, A)[:, None] + r2[None, :] - 2.0 * (A @ R.T)
+        np.maximum(d2, 0.0, out=d2)
+        part = np.partition(d2, k - 1, axis=1)[:, k - 1] if exclude_self else d2.min(axis=1)
+        out[s : s + chunk] = np.sqrt(part)
+    return out
+

@@ -12,6 +12,7 @@ from heavytail_diffusion.diagnostics.distances import (
     ks_distances,
     max_sliced_wasserstein,
     mmd,
+    nearest_distances,
     noise_floor,
     sliced_wasserstein,
     slog,
@@ -221,3 +222,17 @@ def test_bad_arguments():
         mmd(X, X, bandwidth=-1.0)
     with pytest.raises(DataError, match="zero vector"):
         sliced_wasserstein(X, X, directions=[[0.0, 0.0]])
+
+
+@pytest.mark.parametrize("d", [3, 40])  # k-d tree and chunked brute force
+def test_nearest_distances_equal_brute_force(d):
+    rng = np.random.default_rng(d)
+    R, X = rng.standard_t(3, (300, d)), rng.standard_t(3, (70, d))
+    D = cdist(X, R)
+    np.testing.assert_allclose(nearest_distances(X, R, chunk=16), D.min(axis=1), rtol=1e-9, atol=1e-9)
+    DR = cdist(R[:50], R)
+    DR[np.arange(50), np.arange(50)] = np.inf
+    np.testing.assert_allclose(nearest_distances(R[:50], R, exclude_self=True), DR.min(axis=1), rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="columns"):
+        nearest_distances(X[:, :2], R)
+
