@@ -63,7 +63,9 @@ def make_model(name: str, **params) -> GenerativeModel:
     allowed = cls.param_names()
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise ValueError(f"model {name!r} has no parameter(s) {unknown}; its parameters are {sorted(allowed)}")
+        raise ValueError(
+            f"model {name!r} has no parameter(s) {unknown}; its parameters are {sorted(allowed)}"
+        )
     return cls(**params)
 
 
@@ -179,7 +181,9 @@ class GenerativeModel:
         unknown = sorted(set(options) - set(self.sample_options))
         if unknown:
             allowed = ", ".join(self.sample_options) or "none"
-            raise ValueError(f"model {self.name!r} does not take sampling option(s) {unknown} (it takes: {allowed})")
+            raise ValueError(
+                f"model {self.name!r} does not take sampling option(s) {unknown} (it takes: {allowed})"
+            )
         options = {k: v for k, v in options.items() if v is not None}
         rng = as_generator(seed)
         t0 = time.perf_counter()
@@ -219,7 +223,9 @@ class GenerativeModel:
             raise ValueError(f"model {self.name!r} cannot be saved (it holds a user-supplied sampler)")
         params = {k: v for k, v in self.get_params().items()}
         cfg, arrays = self._get_state()
-        config, tensors = flatten_state({"preprocessor": self.preprocessor_.get_state(), "model": (cfg, arrays)})
+        config, tensors = flatten_state(
+            {"preprocessor": self.preprocessor_.get_state(), "model": (cfg, arrays)}
+        )
         config["params"] = params
         config["columns"] = list(self.columns_)
         config["fit_seconds"] = float(self.fit_seconds_)
@@ -330,7 +336,9 @@ class DiffusionModel(GenerativeModel):
 
     default_train_steps: ClassVar[int] = 4000
 
-    def _train(self, Z: np.ndarray, sigma_max: float, rng: np.random.Generator, noise_df: float | None = None) -> None:
+    def _train(
+        self, Z: np.ndarray, sigma_max: float, rng: np.random.Generator, noise_df: float | None = None
+    ) -> None:
         from .diffusion import DEFAULT_NET, train_denoiser
 
         steps = self.train_steps or (self.quick_train_steps if self.quick else self.default_train_steps)
@@ -372,7 +380,11 @@ class DiffusionModel(GenerativeModel):
 
     def _denoiser_state(self) -> tuple[dict, dict]:
         net = self.denoiser_.net
-        cfg = {"net": dict(net.config), "sigma_data": self.denoiser_.sigma_data, "noise_df": self.denoiser_.noise_df}
+        cfg = {
+            "net": dict(net.config),
+            "sigma_data": self.denoiser_.sigma_data,
+            "noise_df": self.denoiser_.noise_df,
+        }
         return cfg, {k: v for k, v in net.state_dict().items()}
 
     def _load_denoiser(self, cfg: dict, arrays: dict) -> None:
@@ -541,7 +553,9 @@ class TruncatedDiffusion(DiffusionModel):
     def _get_state(self) -> tuple[dict, dict]:
         dcfg, darrays = self._denoiser_state()
         pcfg = {"name": self._prior_name(), "config": self.prior_.get_config()}
-        config, tensors = flatten_state({"denoiser": (dcfg, darrays), "prior": (pcfg, self.prior_.state_dict())})
+        config, tensors = flatten_state(
+            {"denoiser": (dcfg, darrays), "prior": (pcfg, self.prior_.state_dict())}
+        )
         config["sigma_T"] = self.sigma_T_
         return config, tensors
 

@@ -91,7 +91,9 @@ def load_folder(path) -> tuple[str, dict, dict[str, torch.Tensor]]:
     try:
         manifest = json.loads(mpath.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{mpath} is not valid JSON ({exc}); the file is corrupt or from another tool") from None
+        raise ModelFileError(
+            f"{mpath} is not valid JSON ({exc}); the file is corrupt or from another tool"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFileError(f"{mpath} is not a heavytail-diffusion model manifest (from another tool?)")
     version = manifest.get("format_version")
@@ -107,7 +109,9 @@ def load_folder(path) -> tuple[str, dict, dict[str, torch.Tensor]]:
     if not tpath.is_file():
         raise ModelFileError(f"{path} has no {TENSORS}; the model folder is incomplete")
     if _sha256(tpath) != manifest["tensors_sha256"]:
-        raise ModelFileError(f"{tpath} does not match the checksum in {MANIFEST}: the file is truncated or modified")
+        raise ModelFileError(
+            f"{tpath} does not match the checksum in {MANIFEST}: the file is truncated or modified"
+        )
     try:
         tensors = torch.load(tpath, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:  # weights_only refused a Python object: never retry without it
@@ -143,4 +147,4 @@ def unflatten_state(config: dict, tensors: dict, name: str) -> tuple[dict, dict]
     if name not in config:
         raise ModelFileError(f"saved model lacks its {name!r} component; the folder is corrupt")
     prefix = name + "."
-    return config[name], {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return config[name], {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}

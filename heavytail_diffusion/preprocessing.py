@@ -46,7 +46,9 @@ class Preprocessor:
             raise ValueError(f"method lists {len(methods)} transforms but X has {d} columns")
         for j, m in enumerate(methods):
             if m not in TRANSFORMS:
-                raise ValueError(f"unknown transform {m!r} for {column_label(columns, j)}; choose from {TRANSFORMS}")
+                raise ValueError(
+                    f"unknown transform {m!r} for {column_label(columns, j)}; choose from {TRANSFORMS}"
+                )
             if m == "log" and np.any(X[:, j] <= 0):
                 i = int(np.argmax(X[:, j] <= 0))
                 raise DataError(
@@ -68,10 +70,14 @@ class Preprocessor:
             else:
                 q25, q50, q75 = np.quantile(g, [0.25, 0.5, 0.75])
                 loc[j], scale[j] = q50, (q75 - q25) / _IQR_NORMAL
-                if not scale[j] > 0:  # more than half the values tied: fall back to the mean absolute deviation
+                if (
+                    not scale[j] > 0
+                ):  # more than half the values tied: fall back to the mean absolute deviation
                     scale[j] = np.mean(np.abs(g - q50))
             if not (np.isfinite(scale[j]) and scale[j] > 0):
-                raise DataError(f"{column_label(columns, j)} has no spread after the '{m}' transform (constant?)")
+                raise DataError(
+                    f"{column_label(columns, j)} has no spread after the '{m}' transform (constant?)"
+                )
         self.loc_, self.scale_ = loc, scale
         self.n_features_in_ = d
         return self

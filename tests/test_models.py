@@ -28,7 +28,16 @@ def data():
 
 def test_registry_lists_the_method_and_every_baseline():
     names = set(list_models()["name"])
-    assert {"truncated", "edm", "gaussian-start", "empirical-start", "oracle-start", "flow", "t-edm", "evt-copula"} <= names
+    assert {
+        "truncated",
+        "edm",
+        "gaussian-start",
+        "empirical-start",
+        "oracle-start",
+        "flow",
+        "t-edm",
+        "evt-copula",
+    } <= names
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
@@ -132,5 +141,7 @@ def test_copy_check_doubles_an_automatic_sigma_T(monkeypatch):
     fixed = make_model("truncated", sigma_T=2.0, train_steps=20, progress=False, seed=0).fit(_spread_rows())
     assert fixed.sigma_T_ == 2.0 and fixed.copy_fraction_ < 0.05
     # the start baselines keep their level and are not checked
-    e = make_model("empirical-start", sigma_T=0.02, train_steps=20, progress=False, seed=0).fit(_spread_rows())
+    e = make_model("empirical-start", sigma_T=0.02, train_steps=20, progress=False, seed=0).fit(
+        _spread_rows()
+    )
     assert e.sigma_T_ == 0.02 and e.copy_fraction_ is None

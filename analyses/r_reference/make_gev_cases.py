@@ -33,7 +33,9 @@ def cases() -> dict[str, np.ndarray]:
     for j, xi in enumerate((-0.2, 0.0, 0.3, 0.8)):
         for n in (15, 100):
             rng = np.random.default_rng(20240700 + 10 * j + (n == 100))
-            out[f"sim_xi{xi:+.1f}_n{n}"] = stats.genextreme.rvs(-xi, loc=10, scale=2, size=n, random_state=rng)
+            out[f"sim_xi{xi:+.1f}_n{n}"] = stats.genextreme.rvs(
+                -xi, loc=10, scale=2, size=n, random_state=rng
+            )
     return out
 
 

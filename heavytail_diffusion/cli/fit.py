@@ -14,14 +14,24 @@ def add_arguments(p) -> None:
     p.add_argument("file", help="data file (CSV, TSV or parquet)")
     add_columns_argument(p)
     p.add_argument("--model", default="truncated", help="generator name (see `heavytail fit --list-models`)")
-    p.add_argument("--sigma-T", dest="sigma_T", default=None, help="truncation level: 'auto' (default) or a number")
-    p.add_argument("--prior", default=None, help="prior at sigma_T for diffusion models (e.g. evt-copula, flow-evt)")
     p.add_argument(
-        "--preprocessing", default=None, help="robust (default), standard, log, signed-log or none; or one per column"
+        "--sigma-T", dest="sigma_T", default=None, help="truncation level: 'auto' (default) or a number"
     )
-    p.add_argument("--dropna", action="store_true", help="drop rows with NaN/inf values (reported) instead of failing")
+    p.add_argument(
+        "--prior", default=None, help="prior at sigma_T for diffusion models (e.g. evt-copula, flow-evt)"
+    )
+    p.add_argument(
+        "--preprocessing",
+        default=None,
+        help="robust (default), standard, log, signed-log or none; or one per column",
+    )
+    p.add_argument(
+        "--dropna", action="store_true", help="drop rows with NaN/inf values (reported) instead of failing"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="extra model hyperparameter (repeatable)")
+    p.add_argument(
+        "--param", action="append", metavar="KEY=VALUE", help="extra model hyperparameter (repeatable)"
+    )
     p.add_argument("--out", required=True, help="output model folder")
 
 

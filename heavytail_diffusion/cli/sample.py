@@ -9,7 +9,9 @@ HELP = "draw synthetic rows (raw scale, original column names) from a model fold
 def add_arguments(p) -> None:
     p.add_argument("model", help="model folder written by `heavytail fit`")
     p.add_argument("-n", type=int, required=True, help="number of rows to draw")
-    p.add_argument("--steps", type=int, default=None, help="sampler steps (diffusion models; default: the model's)")
+    p.add_argument(
+        "--steps", type=int, default=None, help="sampler steps (diffusion models; default: the model's)"
+    )
     p.add_argument("--sampler", choices=["heun", "ddpm", "euler"], default=None, help="reverse sampler")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output CSV file")

@@ -822,4 +822,3 @@ def nearest_distances(x, reference, exclude_self: bool = False, chunk: int = 102
         part = np.partition(d2, k - 1, axis=1)[:, k - 1] if exclude_self else d2.min(axis=1)
         out[s : s + chunk] = np.sqrt(part)
     return out
-

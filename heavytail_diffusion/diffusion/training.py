@@ -197,6 +197,7 @@ def train_denoiser(
         "sigma_max": sigma_max,
         "mode": sigma_mode,
     }
+
     def draw_noise(shape):
         eps = torch.randn(shape, generator=gen)
         if noise_df is None:

@@ -445,9 +445,7 @@ class FlowPrior(Prior):
         self.perms_ = np.asarray(state["perms"], dtype=np.int64)
         marg = {k[len("margins.") :]: v for k, v in state.items() if k.startswith("margins.")}
         if self.marginals == "evt":
-            self.margins_ = MarginalTransform.from_state(
-                self._margin_transform().get_config(), marg
-            )
+            self.margins_ = MarginalTransform.from_state(self._margin_transform().get_config(), marg)
         else:
             self.margins_ = None
             self.loc_ = np.asarray(state["loc"], dtype=np.float64)

@@ -232,7 +232,8 @@ def test_nearest_distances_equal_brute_force(d):
     np.testing.assert_allclose(nearest_distances(X, R, chunk=16), D.min(axis=1), rtol=1e-9, atol=1e-9)
     DR = cdist(R[:50], R)
     DR[np.arange(50), np.arange(50)] = np.inf
-    np.testing.assert_allclose(nearest_distances(R[:50], R, exclude_self=True), DR.min(axis=1), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        nearest_distances(R[:50], R, exclude_self=True), DR.min(axis=1), rtol=1e-9, atol=1e-9
+    )
     with pytest.raises(ValueError, match="columns"):
         nearest_distances(X[:, :2], R)
-
