@@ -444,7 +444,7 @@ def main(argv=None) -> None:
     files = sorted(glob.glob(str(parts / "*.csv")))
     for f in files:  # parts written before the "training rows" row existed
         b = pd.read_csv(f, nrows=1)["bench"].iloc[0]
-        add_training_rows(Path(f), b, cfg["n_train"], cfg["n_gen"], cfg["n_ref"])
+        add_training_rows(Path(f), b, cfg["n_train"], cfg["n_gen"], cfg["n_ref"], key=b)
     if not files:
         sys.exit(f"no part CSVs in {parts}")
     new = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).assign(mode=mode)
