@@ -267,7 +267,7 @@ def _nfe_figure(df: pd.DataFrame, key: str, path: Path) -> None:
     import matplotlib.ticker
 
     sub = df[(df["bench"] == key) & (df["section"].isin(["models", "nfe"]))]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
     for ax, metric, label in zip(axes, ["qm999", "qd999", "w2_slog"],
                                  ["worst marginal 0.999-quantile rel. error", "worst-direction 0.999 rel. error",
                                   "max-sliced W2, signed-log space"]):  # fmt: skip
@@ -300,9 +300,10 @@ def _nfe_figure(df: pd.DataFrame, key: str, path: Path) -> None:
         ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    axes[0].legend(fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(f"{key}: quality versus cost (mean ± sd over seeds)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
