@@ -564,6 +564,7 @@ class TruncatedDiffusion(DiffusionModel):
 
         self.sigma_T_ = float(config["sigma_T"])
         self.sigma_T_selection_ = None
+        self.copy_fraction_ = None  # a fit-time check; not saved
         self._load_denoiser(*unflatten_state(config, arrays, "denoiser"))
         pcfg, parrays = unflatten_state(config, arrays, "prior")
         self.prior_ = load_prior(pcfg["name"], pcfg["config"], parrays)
