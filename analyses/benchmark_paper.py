@@ -33,7 +33,7 @@ is 0.1-0.3, and 1e6 samples at 79 NFE do not fit the CPU budget.
 Usage::
 
     python analyses/benchmark_paper.py --quick     # ht2d + ht10d, 1 seed, small budgets: 2.5 min on 2 cores
-    python analyses/benchmark_paper.py             # full: all benchmarks and seeds, 99 CPU-min (50-60 min, 2 jobs)
+    python analyses/benchmark_paper.py             # full: all benchmarks and seeds, 104 CPU-min (55-60 min, 2 jobs)
     python analyses/benchmark_paper.py --report-only [--quick]   # rebuild tables/figures from the part CSVs
 
 Both write ``analyses/results/benchmark_paper/<mode>/`` (``parts/*.csv``, ``results.csv``, ``report.md``,
