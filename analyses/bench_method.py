@@ -27,7 +27,7 @@ Metrics (reference: 1e6 fresh benchmark draws; exact marginal quantiles from ``m
 * ``alpha``: Hill tail index alpha = 1/xi, mean over the 2 d marginal tails (upper tail of x_j and of -x_j),
   k = 1% of the generated rows; the truth is alpha = 3 (xi = 1/3) and the reference row gives the
   finite-sample value at the same n and k. ``alpha_min``, ``alpha_max`` over the tails.
-* memorisation (raw scale, Euclidean, ``scipy.spatial.cKDTree`` on the training rows): ``mem_ratio`` =
+* memorisation (raw scale, Euclidean, :func:`~heavytail_diffusion.diagnostics.nearest_distances` to the training rows): ``mem_ratio`` =
   median distance of generated rows to their nearest training row / the same for fresh held-out rows (same
   count); ``mem_frac01`` = fraction of generated rows closer to a training row than the held-out rows' 1%
   distance quantile (0.01 for a generator that does not copy).
@@ -57,10 +57,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy.spatial import cKDTree
 
 from heavytail_diffusion.benchmarks import get_benchmark
-from heavytail_diffusion.diagnostics.distances import max_sliced_wasserstein
+from heavytail_diffusion.diagnostics.distances import max_sliced_wasserstein, nearest_distances
 from heavytail_diffusion.diagnostics.quantiles import worst_direction_quantile_error
 from heavytail_diffusion.diagnostics.tail_index import hill
 from heavytail_diffusion.diffusion import sample as reverse_sample
@@ -103,22 +102,10 @@ class Context:
         self.qs = {lev: (self.bench.marginal_quantile(1 - lev), self.bench.marginal_quantile(lev))
                    for lev in (0.99, 0.999)}  # fmt: skip
         self.X_train = X_train
-        self.tree = cKDTree(X_train) if X_train.shape[1] <= 16 else None
         held = self.bench.sample(n_gen, seed=HELD_SEED_OFFSET + seed)
-        self.d_held = self.nearest(held)
+        self.d_held = nearest_distances(held, X_train)
         self.med_held = float(np.median(self.d_held))
         self.q01_held = float(np.quantile(self.d_held, 0.01))
-
-    def nearest(self, G: np.ndarray, chunk: int = 2048) -> np.ndarray:
-        """Euclidean distance of each row of G to its nearest training row (k-d tree in low dimension; chunked
-        brute force with torch.cdist above 16 dimensions, where a k-d tree is ~20x slower)."""
-        if self.tree is not None:
-            return self.tree.query(G, k=1)[0]
-        Xt = torch.as_tensor(self.X_train)
-        out = [
-            torch.cdist(torch.as_tensor(G[i : i + chunk]), Xt).min(1).values for i in range(0, len(G), chunk)
-        ]
-        return torch.cat(out).numpy()
 
 
 def _msw(X: np.ndarray, Y: np.ndarray, seed: int, space: str = "natural") -> float:
@@ -151,36 +138,10 @@ def evaluate(G: np.ndarray, ctx: Context, seed: int) -> dict:
     alphas = np.asarray(alphas)
     out["alpha"] = float(np.mean(alphas))
     out["alpha_min"], out["alpha_max"] = float(alphas.min()), float(alphas.max())
-    dg = ctx.nearest(G)
+    dg = nearest_distances(G, ctx.X_train)
     out["mem_ratio"] = float(np.median(dg) / ctx.med_held)
     out["mem_frac01"] = float(np.mean(dg < ctx.q01_held))
     return out
-
-
-def add_training_rows(
-    part: Path, bench, n_train: int, n_gen: int, n_ref: int, key: str | None = None
-) -> bool:
-    """Add the "training rows" row (the training set scored like a generator) to a part CSV written before
-    that row existed; the same seeds rebuild the same training set and reference. Returns True if added."""
-    df = pd.read_csv(part)
-    if (df["model"] == "training rows").any():
-        return False
-    seed = int(df["seed"].iloc[0])
-    bench = get_benchmark(bench) if isinstance(bench, str) else bench
-    X = bench.sample(n_train, seed=seed)
-    ctx = Context(bench, X, n_gen, n_ref, seed)
-    row = df[df["model"] == "reference"].iloc[0].to_dict()
-    met = evaluate(X, ctx, seed)
-    if "w2_raw" in df:
-        from heavytail_diffusion.diagnostics.distances import energy_distance
-
-        met["w2_raw"] = _msw(ctx.R_sub, X, seed)
-        met["energy"] = float(energy_distance(ctx.R_sub, X, seed=seed))
-    row.update(met, model="training rows", n_gen=len(X))
-    out = pd.concat([df.iloc[:1], pd.DataFrame([row]), df.iloc[1:]], ignore_index=True)
-    out.to_csv(part, index=False)
-    print(f"[{key or bench} s{seed}] added training rows: qm999 {met['qm999']:.3f} qd999 {met['qd999']:.3f}")
-    return True
 
 
 def run_one(bench_name: str, seed: int, cfg: dict, log, part: Path | None = None) -> list[dict]:
@@ -442,9 +403,6 @@ def main(argv=None) -> None:
     if a.no_report:
         return
     files = sorted(glob.glob(str(parts / "*.csv")))
-    for f in files:  # parts written before the "training rows" row existed
-        b = pd.read_csv(f, nrows=1)["bench"].iloc[0]
-        add_training_rows(Path(f), b, cfg["n_train"], cfg["n_gen"], cfg["n_ref"], key=b)
     if not files:
         sys.exit(f"no part CSVs in {parts}")
     new = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).assign(mode=mode)

@@ -57,7 +57,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method import Context, _finite_rows, _fmt, _msw, _rss_mb, _table, add_training_rows, evaluate
+from bench_method import Context, _finite_rows, _fmt, _msw, _rss_mb, _table, evaluate
 
 from heavytail_diffusion.benchmarks import get_benchmark
 from heavytail_diffusion.diagnostics.distances import energy_distance
@@ -395,11 +395,6 @@ def build_report(mode: str) -> None:
     files = sorted(glob.glob(str(outdir / "parts" / "*.csv")))
     if not files:
         sys.exit(f"no part CSVs in {outdir / 'parts'}: run the benchmark first")
-    for f in files:  # parts written before the "training rows" row existed
-        key = pd.read_csv(f, nrows=1)["bench"].iloc[0]
-        d = _bench(key).dim
-        add_training_rows(Path(f), _bench(key), cfg["n_train"], cfg["n_gen"],
-                          cfg["n_ref"]["low" if d <= 10 else "high"], key)  # fmt: skip
     df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     df.to_csv(outdir / "results.csv", index=False)
     for key in set(df["bench"]):

@@ -70,9 +70,8 @@ class Preprocessor:
             else:
                 q25, q50, q75 = np.quantile(g, [0.25, 0.5, 0.75])
                 loc[j], scale[j] = q50, (q75 - q25) / _IQR_NORMAL
-                if (
-                    not scale[j] > 0
-                ):  # more than half the values tied: fall back to the mean absolute deviation
+                # more than half the values tied: fall back to the mean absolute deviation
+                if not scale[j] > 0:
                     scale[j] = np.mean(np.abs(g - q50))
             if not (np.isfinite(scale[j]) and scale[j] > 0):
                 raise DataError(
