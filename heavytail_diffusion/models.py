@@ -187,6 +187,12 @@ class GenerativeModel:
         options = {k: v for k, v in options.items() if v is not None}
         rng = as_generator(seed)
         t0 = time.perf_counter()
+        out = self._sample_block(n, rng, **options)
+        self.sample_seconds_ = time.perf_counter() - t0
+        return out
+
+    def _sample_block(self, n: int, rng: np.random.Generator, **options) -> np.ndarray:
+        """``n`` rows on the raw scale from ``rng``: draw on the model scale, map back, redraw non-finite rows."""
         out = np.empty((n, self.n_features_in_))
         todo = np.arange(n)
         for _attempt in range(self.max_sample_retries + 1):
@@ -203,7 +209,6 @@ class GenerativeModel:
                 f"{self.name}: {len(todo)} of {n} samples stayed non-finite after {self.max_sample_retries} "
                 "redraws (overflow of extreme draws on the raw scale); try the 'signed-log' or 'log' preprocessing"
             )
-        self.sample_seconds_ = time.perf_counter() - t0
         return out
 
     def sample_frame(self, n: int, seed=None, **options) -> pd.DataFrame:
