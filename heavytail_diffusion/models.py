@@ -13,6 +13,7 @@ import inspect
 import re
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +28,9 @@ from .validation import as_generator, check_array, check_positive_int, column_la
 __all__ = ["MODELS", "GenerativeModel", "list_models", "load_model", "make_model", "register_model"]
 
 MODELS: dict[str, type[GenerativeModel]] = {}
+
+#: Rows per chunk of :meth:`GenerativeModel.sample` (bounded working memory for any n).
+DEFAULT_CHUNK_ROWS = 100_000
 
 #: Fewest training rows any generator accepts.
 MIN_TRAIN_ROWS = 20
@@ -169,15 +173,71 @@ class GenerativeModel:
             )
         return out
 
-    def sample(self, n: int, seed: int | np.random.Generator | None = None, **options) -> np.ndarray:
+    def sample(
+        self,
+        n: int,
+        seed: int | np.random.Generator | None = None,
+        *,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        **options,
+    ) -> np.ndarray:
         """Draw ``n`` synthetic rows on the raw data scale, shape (n, d).
 
         ``seed`` makes the draw reproducible. Non-finite draws (overflow in the back-transform of an extreme
         draw) are redrawn up to a few times and then reported with :class:`NumericalError`; never returned.
         Extra ``options`` (e.g. ``steps``, ``sampler``) go to the model's sampler.
+
+        The rows are drawn in chunks of at most ``chunk_rows`` (:meth:`sample_chunks`; the result is their
+        concatenation), so the working memory of the draw is bounded by the chunk size: only the (n, d)
+        output grows with n. For ``n <= chunk_rows`` the draw is the single-block draw of earlier versions
+        (same rows for the same seed); beyond the first chunk, rows come from child seeds, so draws of more
+        than ``chunk_rows`` rows changed with chunked sampling and depend on ``chunk_rows``.
         """
         self._check_fitted()
         n = check_positive_int(n, "n")
+        t0 = time.perf_counter()
+        out = np.empty((n, self.n_features_in_))
+        start = 0
+        for block in self.sample_chunks(n, seed, chunk_rows=chunk_rows, **options):
+            out[start : start + len(block)] = block
+            start += len(block)
+        self.sample_seconds_ = time.perf_counter() - t0
+        return out
+
+    def sample_chunks(
+        self,
+        n: int,
+        seed: int | np.random.Generator | None = None,
+        *,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        **options,
+    ) -> Iterator[np.ndarray]:
+        """Yield ``n`` raw-scale rows in consecutive chunks of at most ``chunk_rows`` rows (the last is shorter).
+
+        Concatenating the chunks gives ``sample(n, seed, chunk_rows=chunk_rows)``. Chunk 0 is drawn from the
+        generator of ``seed`` itself and chunk ``i >= 1`` from its own child generator
+        (:meth:`chunk_generator`), so each chunk can be drawn on its own (in parallel, on other machines)
+        from ``(seed, i)`` alone when ``seed`` is an int.
+
+        Parameters
+        ----------
+        n : int
+            Total number of rows.
+        seed : int, Generator or None
+            An int seeds every chunk reproducibly; a Generator draws chunk 0 and seeds the others through its
+            ``spawn`` (numpy >= 1.25); None uses fresh entropy.
+        chunk_rows : int, default 100_000
+            Rows per chunk.
+        **options
+            The model's sampling options (``steps``, ``sampler`` for diffusion models).
+
+        Yields
+        ------
+        ndarray of shape (m, d), m <= chunk_rows
+        """
+        self._check_fitted()
+        n = check_positive_int(n, "n")
+        chunk_rows = check_positive_int(chunk_rows, "chunk_rows")
         unknown = sorted(set(options) - set(self.sample_options))
         if unknown:
             allowed = ", ".join(self.sample_options) or "none"
@@ -185,11 +245,31 @@ class GenerativeModel:
                 f"model {self.name!r} does not take sampling option(s) {unknown} (it takes: {allowed})"
             )
         options = {k: v for k, v in options.items() if v is not None}
-        rng = as_generator(seed)
-        t0 = time.perf_counter()
-        out = self._sample_block(n, rng, **options)
-        self.sample_seconds_ = time.perf_counter() - t0
-        return out
+        n_chunks = -(-n // chunk_rows)
+        if isinstance(seed, np.random.Generator):
+            rngs = iter([seed, *seed.spawn(n_chunks - 1)])
+        elif seed is None or isinstance(seed, int | np.integer):
+            if seed is None:
+                seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+            rngs = (self.chunk_generator(seed, i) for i in range(n_chunks))
+        else:
+            raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
+
+        def chunks() -> Iterator[np.ndarray]:  # validation above runs at the call, not at the first chunk
+            for i in range(n_chunks):
+                yield self._sample_block(min(chunk_rows, n - i * chunk_rows), next(rngs), **options)
+
+        return chunks()
+
+    @staticmethod
+    def chunk_generator(seed: int, index: int) -> np.random.Generator:
+        """The generator of chunk ``index`` of a chunked draw seeded by the int ``seed``: ``default_rng(seed)``
+        for chunk 0 (the unchunked stream), else the child ``SeedSequence(seed, spawn_key=(index,))``
+        (independent of the root stream and of the other children, as ``SeedSequence.spawn`` makes them)."""
+        seed = int(seed)
+        if index == 0:
+            return np.random.default_rng(seed)
+        return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(index),)))
 
     def _sample_block(self, n: int, rng: np.random.Generator, **options) -> np.ndarray:
         """``n`` rows on the raw scale from ``rng``: draw on the model scale, map back, redraw non-finite rows."""
