@@ -38,6 +38,22 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(msg).split())
 
 
+#: numpy's floating-point and empty-reduction warnings: the toolkit checks for non-finite results itself and
+#: reports them in its own words, so these never reach a user (``--debug`` shows them).
+_NUMPY_WARNINGS = (
+    r".*encountered in",
+    r"Mean of empty slice",
+    r"Degrees of freedom <= 0",
+    r"invalid value",
+)
+
+
+def _hide_numpy_warnings() -> None:
+    """Ignore numpy's raw RuntimeWarnings ("overflow encountered in exp", ...) for the current command."""
+    for pattern in _NUMPY_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern, category=RuntimeWarning)
+
+
 def _load(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
@@ -78,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.debug:  # one line per warning, without the source line that triggered it
         warnings.formatwarning = lambda message, *_args, **_kw: " ".join(str(message).split())
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            if not args.debug:
+                _hide_numpy_warnings()
+            return int(args._run(args) or 0)
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0

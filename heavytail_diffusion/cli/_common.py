@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
 import math
+import os
+import typing
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_columns_argument", "parse_key_values", "print_json", "to_jsonable"]
+__all__ = [
+    "add_columns_argument",
+    "add_force_argument",
+    "check_output",
+    "parse_key_values",
+    "parse_model_params",
+    "positive_int",
+    "print_json",
+    "safe_csv_names",
+    "to_jsonable",
+]
 
 
 def add_columns_argument(parser) -> None:
@@ -16,6 +31,260 @@ def add_columns_argument(parser) -> None:
         default=None,
         help="comma-separated column names to use (default: every numeric column; others are skipped with a warning)",
     )
+
+
+def add_force_argument(parser) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing --out (never an input file or folder)"
+    )
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=`` for an integer >= 1 (0 or a negative number is a usage error, not "the default")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+#: First characters that make a spreadsheet read a cell as a formula (CSV/formula injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_csv_names(names) -> tuple[list[str], list[str]]:
+    """Column names safe to write into a CSV header that a spreadsheet may open.
+
+    A name starting with ``= + - @``, a tab or a carriage return is prefixed with ``'`` (the OWASP advice
+    against formula injection); line breaks inside a name become spaces. Names are only ever written as
+    text in the header, never used as file names, so path-like names (``../../etc/passwd``) are harmless.
+
+    Returns
+    -------
+    (names, changed)
+        The safe names, and the original names that were changed (for a note to the user).
+    """
+    out, changed = [], []
+    for name in map(str, names):
+        safe = " ".join(name.splitlines()) if ("\n" in name or "\r" in name[1:]) else name
+        if safe.startswith(_FORMULA_PREFIXES):
+            safe = "'" + safe
+        if safe != name:
+            changed.append(name)
+        out.append(safe)
+    return out, changed
+
+
+# ---- outputs ----------------------------------------------------------------------------------------------
+
+_KINDS = ("file", "model", "folder")
+
+
+def _same_or_inside(path: Path, other: Path) -> bool:
+    """True if ``path`` is ``other`` or lies inside it (``other`` a folder), after resolving links."""
+    try:
+        return path == other or other in path.parents
+    except (OSError, RuntimeError):  # pragma: no cover - resolve() on odd file systems
+        return False
+
+
+def _writable_parent(path: Path, what: str) -> None:
+    """Raise ValueError unless the nearest existing ancestor of ``path`` is a writable folder."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{what} {path}: {parent} is a file, not a folder; choose another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {path}: the folder {parent} is not writable; choose another path")
+
+
+def check_output(path, *, force: bool, inputs=(), kind: str = "file", what: str = "--out") -> Path:
+    """Check an output path before any work starts, so that nothing is lost and nothing fails late.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output the command will write.
+    force : bool
+        Whether an existing output may be replaced (CLI ``--force``).
+    inputs : sequence of str or Path
+        Files and folders the command reads; the output may never be one of them, lie inside one of them
+        or (for folders) contain one, whatever ``force`` says.
+    kind : {"file", "model", "folder"}
+        ``"file"``: a file to write. ``"model"``: a model folder (replaced as a whole; only an empty folder or
+        an existing model folder may be replaced). ``"folder"``: an output folder whose files are overwritten.
+    what : str
+        The argument's name in messages (default ``--out``).
+
+    Returns
+    -------
+    Path
+        ``path`` as given (not resolved).
+
+    Raises
+    ------
+    ValueError
+        If the output is an input, exists (without ``force``), has the wrong type, or cannot be written.
+    """
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    out = Path(path).expanduser()
+    target = out.resolve()
+    for inp in inputs:
+        src = Path(inp).expanduser().resolve()
+        clash = _same_or_inside(target, src) or (kind != "file" and _same_or_inside(src, target))
+        if clash:
+            raise ValueError(f"{what} {out} would overwrite the input {inp}; write the output somewhere else")
+    if kind == "file":
+        if out.is_dir():
+            raise ValueError(f"{what} {out} is a folder; give the name of the file to write")
+        if out.exists() and not force:
+            raise ValueError(
+                f"{what} {out} already exists; pass --force to overwrite it or choose another name"
+            )
+    else:
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"{what} {out} exists and is a file, not a folder; choose another path")
+        if out.is_dir() and any(out.iterdir()):
+            is_model = (out / "model.json").is_file()
+            if kind == "model" and not is_model:
+                raise ValueError(
+                    f"{what} {out} is a non-empty folder that is not a model folder; refusing to replace it "
+                    "(even with --force): choose a new or empty folder"
+                )
+            if not force:
+                label = "a model folder" if is_model else "a non-empty folder"
+                raise ValueError(
+                    f"{what} {out} already exists ({label}); pass --force to replace it or choose another path"
+                )
+    _writable_parent(out, what)
+    return out
+
+
+# ---- model hyperparameters ------------------------------------------------------------------------------
+
+
+def _init_parameters(cls) -> dict[str, tuple[object, object]]:
+    """name -> (annotation, default) over the ``__init__`` signatures of ``cls`` and its bases."""
+    out: dict[str, tuple[object, object]] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        try:
+            hints = typing.get_type_hints(init)
+        except Exception:  # noqa: BLE001 (an unresolvable annotation: fall back to the raw ones)
+            hints = {}
+        for name, p in inspect.signature(init).parameters.items():
+            if name in ("self", "args", "kwargs") or name in out:
+                continue
+            ann = hints.get(name, p.annotation)
+            out[name] = (ann, p.default)
+    return out
+
+
+def _type_words(ann) -> str:
+    """A user-facing description of an annotation: 'an integer', 'true or false', ..."""
+    words = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+             dict: "a JSON object such as {\"key\": 1}", type(None): "none"}  # fmt: skip
+    origin = typing.get_origin(ann)
+    if origin in (list, tuple):
+        (item, *_rest) = typing.get_args(ann) or (str,)
+        return f"a comma-separated list of {_type_words(item).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return words[dict]
+    args = typing.get_args(ann)
+    if args:
+        return " or ".join(_type_words(a) for a in args)
+    return words.get(ann, "a value")
+
+
+def _convert(text: str, ann, name: str, what: str):
+    """Convert the CLI text ``text`` to the annotated type ``ann`` or raise ValueError naming ``name``."""
+    low = text.strip().lower()
+    origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if args and origin not in (list, tuple, dict):  # a union: the first alternative that accepts the text
+        if type(None) in args and low in ("none", "null"):
+            return None
+        alts = [a for a in args if a is not type(None)]
+        if len(alts) == 1:
+            return _convert(text, alts[0], name, what)
+        # a comma means a list; otherwise scalars first, a free string last
+        alts.sort(key=lambda a: (typing.get_origin(a) not in (list, tuple)) == ("," in text) or a is str)
+        for alt in alts:
+            try:
+                return _convert(text, alt, name, what)
+            except ValueError:
+                continue
+        raise ValueError(f"{what} {name} expects {_type_words(ann)}, got {text!r}")
+    if ann is bool:
+        if low in ("true", "yes", "1", "on"):
+            return True
+        if low in ("false", "no", "0", "off"):
+            return False
+        raise ValueError(f"{what} {name} expects true or false, got {text!r}")
+    if ann is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{what} {name} expects an integer, got {text!r}") from None
+    if ann is float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{what} {name} expects a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{what} {name} expects a finite number, got {text!r}")
+        return value
+    if ann is str:
+        return text
+    if origin in (list, tuple):
+        item = (args or (str,))[0]
+        return [_convert(t.strip(), item, name, what) for t in text.split(",")]
+    if ann is dict or origin is dict:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise ValueError(f'{what} {name} expects a JSON object such as {{"key": 1}}, got {text!r}')
+        return value
+    raise ValueError(f"{what} {name} cannot be set from the command line (it takes a Python object)")
+
+
+def parse_model_params(items: list[str] | None, cls, what: str = "--param") -> dict:
+    """Parse ``key=value`` strings into hyperparameters of the model class ``cls``, typed per parameter.
+
+    Each value is converted to the type its ``__init__`` annotation declares (``int``, ``float``, ``bool``
+    as true/false, ``str``, ``X | None`` with ``none``, comma-separated lists, JSON objects for dicts);
+    parameters without an annotation take the type of their default.
+
+    Raises
+    ------
+    ValueError
+        For an item without ``=``, an unknown parameter (listing the known ones), or a value of the wrong
+        type (naming the parameter and the type it expects).
+    """
+    params = _init_parameters(cls)
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"{what} expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        key = key.strip().replace("-", "_")
+        if key not in params:
+            name = getattr(cls, "name", cls.__name__)
+            raise ValueError(
+                f"model {name!r} has no parameter(s) [{key!r}]; its parameters are {sorted(params)}"
+            )
+        ann, default = params[key]
+        if ann is inspect.Parameter.empty:
+            ann = type(default) if default not in (None, inspect.Parameter.empty) else None
+        out[key] = _parse_value(value.strip()) if ann is None else _convert(value.strip(), ann, key, what)
+    return out
 
 
 def parse_key_values(items: list[str] | None, what: str = "--param") -> dict:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 
-from ._common import add_columns_argument, parse_key_values
+from ._common import add_columns_argument, add_force_argument, check_output, parse_model_params
 
 NAME = "fit"
 HELP = "fit a generator (default: truncated diffusion) to a CSV/TSV/parquet file and save it to a folder"
@@ -14,6 +15,9 @@ def add_arguments(p) -> None:
     p.add_argument("file", help="data file (CSV, TSV or parquet)")
     add_columns_argument(p)
     p.add_argument("--model", default="truncated", help="generator name (see `heavytail fit --list-models`)")
+    p.add_argument(
+        "--list-models", action=_ListModels, help="list the generators and their parameters, then exit"
+    )
     p.add_argument(
         "--sigma-T", dest="sigma_T", default=None, help="truncation level: 'auto' (default) or a number"
     )
@@ -32,7 +36,33 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--param", action="append", metavar="KEY=VALUE", help="extra model hyperparameter (repeatable)"
     )
-    p.add_argument("--out", required=True, help="output model folder")
+    p.add_argument("--out", required=True, help="output model folder (an existing one needs --force)")
+    add_force_argument(p)
+
+
+class _ListModels(argparse.Action):
+    """``--list-models``: print every registered generator with its parameters and exit (like --version)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ..models import MODELS, list_models
+
+        for rec in list_models().itertuples(index=False):
+            print(f"{rec.name:<16} {rec.description}")
+            print(f"{'':<16}   parameters: {', '.join(MODELS[rec.name].param_names())}")
+        parser.exit(0)
+
+
+def _model_class(name: str):
+    """The registered generator class ``name`` (ValueError listing the names otherwise)."""
+    from ..models import MODELS, list_models
+
+    names = list(list_models()["name"])  # importing the registry
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(names)} (see --list-models)")
+    return MODELS[name]
 
 
 def _sigma_T(text: str) -> str | float:
@@ -51,9 +81,9 @@ def _sigma_T(text: str) -> str | float:
 def run(args) -> int:
     from ..data import load_table
     from ..models import make_model
+    from ..persistence import folder_lock
 
-    table = load_table(args.file, columns=args.columns, dropna=args.dropna)
-    params = parse_key_values(args.param)
+    params = parse_model_params(args.param, _model_class(args.model))
     params["seed"] = args.seed
     if args.sigma_T is not None:
         params["sigma_T"] = _sigma_T(args.sigma_T)
@@ -62,8 +92,12 @@ def run(args) -> int:
     if args.preprocessing is not None:
         pre = args.preprocessing.split(",")
         params["preprocessing"] = pre[0] if len(pre) == 1 else pre
-    model = make_model(args.model, **params).fit(table)
-    model.save(args.out)
+    out = check_output(args.out, force=args.force, inputs=[args.file], kind="model")
+    table = load_table(args.file, columns=args.columns, dropna=args.dropna)
+    model = make_model(args.model, **params)
+    with folder_lock(out):  # a second fit to the same folder fails now, not after its whole fit
+        model.fit(table)
+        model.save(out)
     extra = f", sigma_T = {model.sigma_T_:.4g}" if hasattr(model, "sigma_T_") else ""
     print(
         f"fitted {args.model!r} on {table.n} rows x {table.d} columns ({', '.join(table.columns)}) "

@@ -131,11 +131,11 @@ SUBPROCESS_CASES = [
         ["sample", "{model_pickled}", "-n", "10", "--out", "{tmp}/s.csv"],
         ["pickled", "execute code"],
     ),
-    # good.csv has a text column 'label': a one-line warning says it is skipped, then the error
+    # good.csv has a text column 'label': a one-line warning says it is skipped, then the model's error
     (
-        "sigma-T-text",
-        ["fit", "{good}", "--sigma-T", "abc", "--out", "{tmp}/m"],
-        ["--sigma-T", "'abc'", "'label'"],
+        "skipped-column-warning",
+        ["fit", "{good}", "--sigma-T", "0.001", "--param", "progress=false", "--out", "{tmp}/m"],
+        ["sigma_T", "0.002", "'label'"],
     ),
 ]
 
@@ -242,6 +242,7 @@ INPROCESS_CASES = [
         ["sample", "{model}", "-n", "5", "--steps", "3", "--out", "{tmp}/s.csv"],
         ["steps"],
     ),
+    ("sigma-T-text", ["fit", "{good}", "--sigma-T", "abc", "--out", "{tmp}/m"], ["--sigma-T", "'abc'"]),
     ("fit-sigma-T-negative", ["fit", "{good}", "--sigma-T", "-1", "--out", "{tmp}/m"], ["--sigma-T", "'-1'"]),
     (
         "fit-sigma-T-tiny",
