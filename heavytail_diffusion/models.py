@@ -13,7 +13,7 @@ import inspect
 import re
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -210,6 +210,7 @@ class GenerativeModel:
         seed: int | np.random.Generator | None = None,
         *,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        chunks: Iterable[int] | None = None,
         **options,
     ) -> Iterator[np.ndarray]:
         """Yield ``n`` raw-scale rows in consecutive chunks of at most ``chunk_rows`` rows (the last is shorter).
@@ -228,6 +229,9 @@ class GenerativeModel:
             ``spawn`` (numpy >= 1.25); None uses fresh entropy.
         chunk_rows : int, default 100_000
             Rows per chunk.
+        chunks : iterable of int, optional
+            Draw only these chunk indices (in this order), e.g. one chunk per parallel worker; needs an int
+            ``seed``. Default: every chunk, 0 to ``ceil(n / chunk_rows) - 1``.
         **options
             The model's sampling options (``steps``, ``sampler`` for diffusion models).
 
@@ -246,7 +250,16 @@ class GenerativeModel:
             )
         options = {k: v for k, v in options.items() if v is not None}
         n_chunks = -(-n // chunk_rows)
-        if isinstance(seed, np.random.Generator):
+        if chunks is not None:
+            chunks = [int(i) for i in chunks]
+            if any(not 0 <= i < n_chunks for i in chunks):
+                raise ValueError(
+                    f"chunks must be indices in [0, {n_chunks}) for n={n}, chunk_rows={chunk_rows}"
+                )
+            if not isinstance(seed, int | np.integer):
+                raise ValueError("seed: drawing selected chunks needs an int seed")
+            rngs = (self.chunk_generator(seed, i) for i in chunks)
+        elif isinstance(seed, np.random.Generator):
             rngs = iter([seed, *seed.spawn(n_chunks - 1)])
         elif seed is None or isinstance(seed, int | np.integer):
             if seed is None:
@@ -255,11 +268,13 @@ class GenerativeModel:
         else:
             raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
 
-        def chunks() -> Iterator[np.ndarray]:  # validation above runs at the call, not at the first chunk
-            for i in range(n_chunks):
+        indices = range(n_chunks) if chunks is None else chunks
+
+        def blocks() -> Iterator[np.ndarray]:  # the checks above run at the call, not at the first chunk
+            for i in indices:
                 yield self._sample_block(min(chunk_rows, n - i * chunk_rows), next(rngs), **options)
 
-        return chunks()
+        return blocks()
 
     @staticmethod
     def chunk_generator(seed: int, index: int) -> np.random.Generator:
