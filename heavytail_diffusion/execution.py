@@ -125,7 +125,9 @@ def _client(workers: int, scheduler, threads: int):
             yield scheduler
             return
         if not isinstance(scheduler, str) or "://" not in scheduler:
-            raise ValueError(f"scheduler must be an address like 'tcp://host:8786' or a Client, got {scheduler!r}")
+            raise ValueError(
+                f"scheduler must be an address like 'tcp://host:8786' or a Client, got {scheduler!r}"
+            )
         try:
             client = Client(scheduler, timeout="20s")
         except OSError as exc:
@@ -308,7 +310,9 @@ def run_tasks(
             todo.append(i)
     if cache and len(todo) < len(tasks):
         log.info("%d of %d tasks already done in %s", len(tasks) - len(todo), len(tasks), cache_dir)
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=desc, disable=None if progress else True)
+    bar = tqdm(
+        total=len(tasks), initial=len(tasks) - len(todo), desc=desc, disable=None if progress else True
+    )
     failures: list[tuple[int, BaseException]] = []
 
     def finish(i: int, value: Any) -> None:
@@ -355,6 +359,7 @@ def run_tasks(
         i, exc = min(failures, key=lambda f: f[0])
         raise RuntimeError(
             f"{len(failures)} of {len(tasks)} tasks failed; first: task {i} ({tasks[i]!r}): "
-            f"{type(exc).__name__}: {exc}" + (" (the finished ones are cached; rerun to resume)" if cache else "")
+            f"{type(exc).__name__}: {exc}"
+            + (" (the finished ones are cached; rerun to resume)" if cache else "")
         ) from exc
     return results
