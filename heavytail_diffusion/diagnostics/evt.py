@@ -1383,7 +1383,8 @@ def return_level(
     period : float or array-like
         Return period(s), > 1 (see above for units).
     data : array-like, optional
-        The data the fit used (all observations for GPD, the maxima for GEV); required by ``"profile"``.
+        The data the fit used (for GPD all observations or only those above the threshold; the maxima for
+        GEV); required by ``"profile"``.
     method : {"delta", "profile", "both"}
     level : float
         Confidence level in (0, 1).
@@ -1419,7 +1420,8 @@ def return_level(
         if isinstance(fit, GPDFit):
             xall = check_sample(data, "data", min_size=2)
             y = xall[xall > fit.threshold] - fit.threshold
-            if y.size != fit.n_exceedances or xall.size != fit.n_total:
+            # all observations, or the exceedances alone (e.g. cluster peaks of a declustered fit)
+            if y.size != fit.n_exceedances or xall.size not in (fit.n_total, fit.n_exceedances):
                 raise ValueError(
                     "data does not match the fit (different number of observations or exceedances)"
                 )
