@@ -27,6 +27,13 @@ from heavytail_diffusion.diagnostics import (
     max_sliced_wasserstein,
     quantile_errors,
 )
+from heavytail_diffusion.diagnostics.distances import (
+    energy_distance,
+    mmd,
+    nearest_distances,
+    sliced_wasserstein,
+    wasserstein_1d,
+)
 from heavytail_diffusion.errors import DataError, ModelFileError, NumericalError
 from heavytail_diffusion.models import load_model, make_model
 from heavytail_diffusion.preprocessing import Preprocessor
@@ -425,3 +432,27 @@ def test_evt_copula_samples_have_the_right_shape_and_are_finite(seed, n, d, df, 
         model = make_model("evt-copula", seed=seed).fit(X)
         Y = model.sample(m, seed=seed)
     assert Y.shape == (m, d) and np.isfinite(Y).all()
+
+
+# ---- issue 13: distances equivariant over the whole float range ----------------------------------------
+
+_DISTANCES = {
+    "sliced_w2": (lambda a, b: sliced_wasserstein(a, b, n_projections=50), 1),
+    "max_sliced_w2": (lambda a, b: max_sliced_wasserstein(a, b, n_candidates=64), 1),
+    "w1": (lambda a, b: wasserstein_1d(a[:, 0], b[:, 0], p=1), 1),
+    "energy": (lambda a, b: energy_distance(a, b, n_projections=20), 1),
+    "mmd": (lambda a, b: mmd(a, b), 0),
+    "nearest": (lambda a, b: float(nearest_distances(a, b).mean()), 1),
+}
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e200, 1e300])
+@pytest.mark.parametrize("name", list(_DISTANCES))
+def test_distances_are_equivariant_from_1e_minus_300_to_1e300(name, scale):
+    f, degree = _DISTANCES[name]
+    rng = np.random.default_rng(13)
+    x, y = rng.standard_t(3, (200, 2)), 1.3 * rng.standard_t(3, (150, 2))
+    base = f(x, y)
+    value = f(x * scale, y * scale)
+    assert base > 0 and np.isfinite(value) and value > 0
+    assert value / scale**degree == pytest.approx(base, rel=1e-9)

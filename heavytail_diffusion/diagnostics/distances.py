@@ -64,19 +64,33 @@ def _pair(x, y, *, min_rows: int = 1, columns=None) -> tuple[np.ndarray, np.ndar
     return X, Y
 
 
+def _unit_scale(*arrays: np.ndarray) -> tuple[list[np.ndarray], float]:
+    """Divide every array by the same power of two ``c`` so that the largest absolute value lies in [0.5, 1).
+
+    Every distance here is homogeneous in the data (W_p, energy: degree 1; MMD with the median bandwidth:
+    degree 0), and multiplying by a power of two is exact in binary floating point (subnormals included,
+    since the values are scaled up). Computing at unit scale and multiplying back keeps the results
+    equivariant from about 1e-300 to 1e300: without it, squares underflow to an exact 0 near 1e-300 (two
+    different samples at distance 0) and overflow to inf / NaN above about 1e154. Returns the scaled
+    arrays and ``c`` (1.0 when every value is 0).
+    """
+    big = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    if big == 0.0 or not np.isfinite(big):
+        return list(arrays), 1.0
+    e = int(np.frexp(big)[1])  # big = f * 2**e with f in [0.5, 1)
+    return [np.ldexp(a, -e) for a in arrays], float(np.ldexp(1.0, e))
+
+
 def _space(X: np.ndarray, Y: np.ndarray, space: str) -> tuple[np.ndarray, np.ndarray, float]:
-    """Map both samples to the distance's space; also divide them by a power of two ``c`` when their values
-    are so large that squares would overflow (W_p is homogeneous: W_p(X, Y) = c W_p(X / c, Y / c), and a
-    power of two divides exactly). Returns ``(X, Y, c)``."""
+    """Map both samples to the distance's space, then bring them to unit scale by an exact power of two
+    ``c`` (see :func:`_unit_scale`; W_p is homogeneous: W_p(X, Y) = c W_p(X / c, Y / c)). Returns
+    ``(X, Y, c)``."""
     if space not in _SPACES:
         raise ValueError(f"space must be one of {_SPACES}, got {space!r}")
     if space == "slog":
-        return slog(X), slog(Y), 1.0
-    big = max(np.abs(X).max(), np.abs(Y).max())
-    if big <= 2.0**100:
-        return X, Y, 1.0
-    c = 2.0 ** np.floor(np.log2(big))
-    return X / c, Y / c, float(c)
+        X, Y = slog(X), slog(Y)
+    (X, Y), c = _unit_scale(X, Y)
+    return X, Y, c
 
 
 def _check_p(p) -> float:
@@ -148,9 +162,11 @@ def wasserstein_1d(x, y, p: float = 2) -> float:
     evaluated on the merged grid of their breakpoints (no interpolation, no resampling).
     """
     p = _check_p(p)
-    xs = np.sort(check_array(x, "x (real sample)", ndim=1))
-    ys = np.sort(check_array(y, "y (generated sample)", ndim=1))
-    return float(_wpp_sorted(xs, ys, _merge_grid(xs.size, ys.size), p) ** (1.0 / p))
+    (xs, ys), c = _unit_scale(
+        check_array(x, "x (real sample)", ndim=1), check_array(y, "y (generated sample)", ndim=1)
+    )
+    xs, ys = np.sort(xs), np.sort(ys)
+    return c * float(_wpp_sorted(xs, ys, _merge_grid(xs.size, ys.size), p) ** (1.0 / p))
 
 
 def _projected_wpp(X, Y, U, p, grid, batch_bytes: float = 64e6) -> np.ndarray:
@@ -463,16 +479,17 @@ def energy_distance(
         E >= 0, in the units of the data.
     """
     X, Y = _pair(x, y)
+    (X, Y), scale = _unit_scale(X, Y)  # E is homogeneous of degree 1
     d = X.shape[1]
     if d == 1:
-        return float(_energy_1d_rows(X.T, Y.T)[0])
+        return scale * float(_energy_1d_rows(X.T, Y.T)[0])
     k = check_positive_int(n_projections, "n_projections")
     U = _orthogonal_frames(d, k, as_generator(seed))
     n, m = X.shape[0], Y.shape[0]
     b = max(1, int(64e6 // (8 * 4 * (n + m))))
     e = np.concatenate([_energy_1d_rows(U[s : s + b] @ X.T, U[s : s + b] @ Y.T) for s in range(0, k, b)])
     c_d = sqrt(pi) * np.exp(lgamma((d + 1) / 2) - lgamma(d / 2))
-    return float(c_d * e.mean())
+    return scale * float(c_d * e.mean())
 
 
 def _imq_sum(A: np.ndarray, B: np.ndarray, c2: float, block: int) -> float:
@@ -522,6 +539,12 @@ def mmd(
         Seed for the subsamples.
     block : int
         Rows per block (memory O(block x max_samples)).
+
+    Notes
+    -----
+    The data are centred and divided by a power of two before the kernel sums (squared distances neither
+    underflow near 1e-300 nor overflow above 1e154); with the median bandwidth the result is scale
+    invariant, with a numeric bandwidth it depends on the data only through ``|a - b| / c``.
     """
     if kernel != "imq":
         raise ValueError(f"kernel must be 'imq', got {kernel!r}")
@@ -534,7 +557,7 @@ def mmd(
     if Y.shape[0] > max_samples:
         Y = Y[rng.choice(Y.shape[0], max_samples, replace=False)]
     center = np.median(np.concatenate([X, Y]), axis=0)  # reduces cancellation in |a|^2 + |b|^2 - 2ab
-    X, Y = X - center, Y - center
+    (X, Y), scale = _unit_scale(X - center, Y - center)  # squares neither underflow nor overflow
     if isinstance(bandwidth, str):
         if bandwidth != "median":
             raise ValueError(f"bandwidth must be a positive number or 'median', got {bandwidth!r}")
@@ -550,6 +573,12 @@ def mmd(
         c = float(bandwidth)
         if not np.isfinite(c) or c <= 0:
             raise ValueError(f"bandwidth must be a positive finite number, got {bandwidth!r}")
+        c /= scale  # the kernel sees |a - b| / c, unchanged by the rescaling
+        if not (np.isfinite(c) and c > 0):
+            raise ValueError(
+                f"bandwidth {bandwidth!r} is too far from the scale of the data (about {scale:.3g}) to be "
+                "represented; pass a bandwidth comparable to the distances between rows, or 'median'"
+            )
     c2 = c * c
     n, m = X.shape[0], Y.shape[0]
     kxx = (_imq_sum(X, X, c2, block) - n) / (n * (n - 1.0))
@@ -807,11 +836,12 @@ def nearest_distances(x, reference, exclude_self: bool = False, chunk: int = 102
     k = 2 if exclude_self else 1
     if R.shape[0] < k:
         raise DataError(f"reference needs at least {k} rows, got {R.shape[0]}")
+    (X, R), c = _unit_scale(X, R)  # squared distances neither under- nor overflow
     if X.shape[1] <= 16:
         from scipy.spatial import cKDTree
 
         dist = cKDTree(R).query(X, k=k)[0]
-        return dist[:, -1] if exclude_self else dist
+        return c * (dist[:, -1] if exclude_self else dist)
     chunk = check_positive_int(chunk, "chunk")
     r2 = np.einsum("ij,ij->i", R, R)
     out = np.empty(X.shape[0])
@@ -821,4 +851,4 @@ def nearest_distances(x, reference, exclude_self: bool = False, chunk: int = 102
         np.maximum(d2, 0.0, out=d2)
         part = np.partition(d2, k - 1, axis=1)[:, k - 1] if exclude_self else d2.min(axis=1)
         out[s : s + chunk] = np.sqrt(part)
-    return out
+    return c * out
