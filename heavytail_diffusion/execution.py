@@ -118,6 +118,18 @@ class _Cache:
 def _client(workers: int, scheduler, threads: int):
     """A Dask client: to ``scheduler`` when given (not closed: the cluster is the user's), else to a new
     LocalCluster of ``workers`` processes, closed on exit."""
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    dask_log.setLevel(max(level, logging.WARNING))  # no per-worker INFO lines on the user's console
+    try:
+        with _connect(workers, scheduler, threads) as client:
+            yield client
+    finally:
+        dask_log.setLevel(level)
+
+
+@contextlib.contextmanager
+def _connect(workers: int, scheduler, threads: int):
     from distributed import Client, LocalCluster
 
     if scheduler is not None:

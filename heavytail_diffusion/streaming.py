@@ -28,18 +28,12 @@ _MODELS: dict[tuple[str, float], object] = {}  # per worker process: loaded mode
 
 
 def output_format(path, format: str | None = None) -> str:
-    """``"parquet"`` or ``"csv"``: ``format`` when given, else from the file suffix (.parquet, .pq, .csv)."""
+    """``"parquet"`` or ``"csv"``: ``format`` when given, else parquet for a .parquet/.pq suffix, CSV otherwise."""
     if format is not None:
         if format not in ("parquet", "csv"):
             raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")
         return format
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(
-            f"cannot tell the output format of {str(path)!r} from its suffix; name it .parquet or .csv "
-            "(or give format=)"
-        )
-    return FORMATS[suffix]
+    return FORMATS.get(Path(path).suffix.lower(), "csv")
 
 
 def _load_cached(folder: str):
@@ -118,7 +112,7 @@ def write_sample(
     n : int
         Rows to draw.
     out : path
-        Output file; ``.parquet``/``.pq`` or ``.csv`` (or give ``format``).
+        Output file: parquet for a ``.parquet``/``.pq`` suffix, CSV otherwise (or give ``format``).
     seed : int or None, default 0
         Seeds chunk ``i`` by ``(seed, i)`` (:meth:`~heavytail_diffusion.models.GenerativeModel.chunk_generator`);
         the rows equal ``model.sample(n, seed, chunk_rows=chunk_rows)``. None: fresh entropy (serial only).

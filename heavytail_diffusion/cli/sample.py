@@ -19,7 +19,30 @@ def add_arguments(p) -> None:
     )
     p.add_argument("--sampler", choices=["heun", "ddpm", "euler"], default=None, help="reverse sampler")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", required=True, help="output CSV file (an existing file needs --force)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output file, .csv or .parquet, written chunk by chunk in bounded memory (an existing file needs --force)",
+    )
+    p.add_argument(
+        "--chunk-rows",
+        type=positive_int,
+        default=100_000,
+        help="rows per chunk (and parquet row group); memory grows with it, not with -n (default 100000)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="Dask worker processes drawing chunks in parallel from the model folder (default 1: in process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="draw the chunks on an existing Dask cluster, e.g. tcp://host:8786 (the model folder must be "
+        "readable by its workers at the same path)",
+    )
     add_force_argument(p)
 
 
@@ -44,8 +67,10 @@ def run(args) -> int:
     out = check_output(args.out, force=args.force, inputs=[args.model], kind="file")
     model = _load(args.model)
     options = {k: v for k, v in (("steps", args.steps), ("sampler", args.sampler)) if v is not None}
-    frame = model.sample_frame(args.n, seed=args.seed, **options)
-    names, changed = safe_csv_names(frame.columns)
+    from ..streaming import output_format, write_sample
+
+    fmt = output_format(out)
+    names, changed = safe_csv_names(model.columns_) if fmt == "csv" else (list(model.columns_), [])
     if changed:
         warnings.warn(
             f"column name(s) {', '.join(map(repr, changed))} start with a spreadsheet formula character or "
@@ -53,8 +78,20 @@ def run(args) -> int:
             UserWarning,
             stacklevel=2,
         )
-        frame.columns = names
-    out.parent.mkdir(parents=True, exist_ok=True)  # like `heavytail fit --out`
-    frame.to_csv(out, index=False)
-    print(f"wrote {len(frame)} rows x {frame.shape[1]} columns to {args.out} ({model.name}, NFE {model.nfe})")
+    parallel = args.workers > 1 or args.scheduler is not None
+    info = write_sample(
+        args.model if parallel else model,  # parallel: every worker loads the folder
+        args.n,
+        out,  # its folder is created, like `heavytail fit --out`
+        seed=args.seed,
+        chunk_rows=args.chunk_rows,
+        columns=names,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        **options,
+    )
+    print(
+        f"wrote {info['rows']} rows x {info['columns']} columns to {args.out} ({fmt}, {info['chunks']} chunks, "
+        f"{info['seconds']:.1f} s; {model.name}, NFE {model.nfe})"
+    )
     return 0
