@@ -38,7 +38,10 @@ Usage::
 
 Both write ``analyses/results/benchmark_paper/<mode>/`` (``parts/*.csv``, ``results.csv``, ``report.md``,
 ``nfe_<bench>.png``) and refresh the generated block of ``analyses/RESULTS.md`` (the full mode's when it
-exists). Parts run in ``--jobs`` parallel processes (default 2), each with one torch thread.
+exists). Parts are tasks of :func:`heavytail_diffusion.execution.run_tasks`: ``--jobs`` local Dask worker
+processes (default 2; 1 runs them in this process), or an existing cluster with ``--scheduler tcp://host:port``;
+one torch thread each. Finished parts are cached in ``<mode>/cache/``, so an interrupted run resumes (delete
+the folder to recompute). ``heavytail benchmark run CONFIG`` runs the same cells from a TOML/JSON sweep file.
 """
 
 from __future__ import annotations
@@ -47,7 +50,6 @@ import argparse
 import glob
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -63,6 +65,7 @@ from heavytail_diffusion.benchmarks import get_benchmark
 from heavytail_diffusion.diagnostics.distances import energy_distance
 from heavytail_diffusion.diffusion import nfe_for, train_denoiser
 from heavytail_diffusion.diffusion import sample as reverse_sample
+from heavytail_diffusion.execution import run_tasks
 from heavytail_diffusion.models import make_model
 from heavytail_diffusion.priors import make_prior
 
@@ -129,8 +132,21 @@ def _extra_metrics(G: np.ndarray, ctx: Context, seed: int) -> dict:
     }
 
 
-def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
-    """Every section for one benchmark and one seed; tidy rows, rewritten to ``part`` after each row."""
+def cell(task: dict) -> list[dict]:
+    """One sweep cell as a pure function (for :func:`heavytail_diffusion.execution.run_tasks`): every section
+    of ``run_part`` for ``task = {"bench": key, "seed": seed, "cfg": settings}``, with the part's wall time
+    (``part_seconds``), the process's peak RSS so far and the load average on every row. Everything random
+    is seeded by the task, so the rows do not depend on where or after what the cell runs."""
+    t = time.perf_counter()
+    rows = run_part(task["bench"], int(task["seed"]), task["cfg"])
+    extra = {"peak_rss_mb": _rss_mb(), "load1": os.getloadavg()[0], "part_seconds": time.perf_counter() - t}
+    return [dict(r, **extra) for r in rows]
+
+
+def run_part(key: str, seed: int, cfg: dict, log=None, part: Path | None = None) -> list[dict]:
+    """Every section for one benchmark and one seed; tidy rows, rewritten to ``part`` after each row (when
+    given); ``log(str)`` gets one line per row (default: none)."""
+    log = log or (lambda _msg: None)
     torch.manual_seed(seed)
     bench = _bench(key)
     d = bench.dim
@@ -150,7 +166,10 @@ def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
         met = {**evaluate(G, ctx, seed), **_extra_metrics(G, ctx, seed)}
         rows.append(dict(base, section=section, model=model, sampler=sampler, sigma_T_rule=rule,
                          sigma_T=sigma_T, nfe=nfe, sample_s=sample_s, n_nonfinite=n_bad, **met, **extra))  # fmt: skip
-        pd.DataFrame(rows).assign(peak_rss_mb=_rss_mb(), load1=os.getloadavg()[0]).to_csv(part, index=False)
+        if part is not None:
+            pd.DataFrame(rows).assign(peak_rss_mb=_rss_mb(), load1=os.getloadavg()[0]).to_csv(
+                part, index=False
+            )
         log(f"[{key} s{seed}] {section:7s} {model:26s} {sampler:4s} sT={sigma_T:.3g} nfe={nfe:<3d} "
             f"sample {sample_s:5.1f}s eval {time.perf_counter() - t:4.1f}s | w2slog {met['w2_slog']:.3f} "
             f"qm999 {met['qm999']:.3f} qd999 {met['qd999']:.3f} alpha {met['alpha']:.2f} "
@@ -251,6 +270,20 @@ def run_part(key: str, seed: int, cfg: dict, log, part: Path) -> list[dict]:
             G, nfe, ts = through(m.denoiser_, prior.sample(n_gen, seed=seed), s)
             record("prior", label, G, nfe=nfe, sample_s=ts, sigma_T=s, rule="auto", fit_s=pfit)
     return rows
+
+
+def sweep_tasks(cfg: dict, benches=None, seeds=None) -> list[dict]:
+    """The sweep's cells: one task per (benchmark, seed) of ``cfg["benches"]`` (optionally a subset of the
+    benchmarks, or other seeds), each carrying the settings ``cfg``."""
+    return [{"bench": k, "seed": int(s), "cfg": cfg} for k, ss in cfg["benches"].items()
+            if not benches or k in benches for s in (seeds if seeds is not None else ss)]  # fmt: skip
+
+
+def write_parts(tasks: list[dict], results: list[list[dict]], parts: Path) -> None:
+    """One ``<bench>_seed<seed>.csv`` per finished cell in ``parts``."""
+    parts.mkdir(parents=True, exist_ok=True)
+    for task, rows in zip(tasks, results):
+        pd.DataFrame(rows).to_csv(parts / f"{task['bench']}_seed{task['seed']}.csv", index=False)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -411,7 +444,8 @@ def main(argv=None) -> None:
     p.add_argument("--quick", action="store_true", help="small budgets, ht2d + ht10d, one seed (< 5 min)")
     p.add_argument("--bench", nargs="+", choices=list(BENCHES), help="subset of the mode's benchmarks")
     p.add_argument("--seeds", nargs="+", type=int, help="override the mode's seeds")
-    p.add_argument("--jobs", type=int, default=2, help="parallel processes (one per part)")
+    p.add_argument("--jobs", type=int, default=2, help="local Dask worker processes (1: in this process)")
+    p.add_argument("--scheduler", help="run the parts on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--part", nargs=2, metavar=("BENCH", "SEED"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -430,24 +464,12 @@ def main(argv=None) -> None:
         print(f"[{key} s{seed}] done in {time.perf_counter() - t:.0f} s", flush=True)
         return
     if not a.report_only:
-        todo = [(k, s) for k, seeds in cfg["benches"].items() if not a.bench or k in a.bench
-                for s in (a.seeds if a.seeds is not None else seeds)]  # fmt: skip
-        t0, running, failed = time.perf_counter(), [], []
-        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        while todo or running:
-            while todo and len(running) < max(1, a.jobs):
-                k, s = todo.pop(0)
-                cmd = [sys.executable, __file__, "--part", k, str(s)] + (["--quick"] if a.quick else [])
-                running.append(((k, s), subprocess.Popen(cmd, env=env)))
-            time.sleep(1.0)
-            for item in list(running):
-                if item[1].poll() is not None:
-                    running.remove(item)
-                    if item[1].returncode:
-                        failed.append(item[0])
+        t0 = time.perf_counter()
+        tasks = sweep_tasks(cfg, a.bench, a.seeds)
+        results = run_tasks(cell, tasks, workers=a.jobs, scheduler=a.scheduler, cache_dir=OUT / mode / "cache",
+                            desc="benchmark parts")  # fmt: skip
+        write_parts(tasks, results, parts)
         print(f"all parts done in {(time.perf_counter() - t0) / 60:.1f} min", flush=True)
-        if failed:
-            sys.exit(f"parts failed: {failed}")
     build_report(mode)
 
 
