@@ -7,6 +7,7 @@ import difflib
 import gzip
 import logging
 import lzma
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .schema import ColumnSpec, Schema, infer_column, normalise_declarations
 
 __all__ = [
     "MIN_ROWS",
@@ -66,6 +68,13 @@ class Table:
         Non-numeric columns that were left out because ``columns`` was not given (reported as a warning).
     n_dropped : int
         Rows dropped for NaN/inf values (only with ``dropna=True``; reported as a warning).
+    schema : Schema or None
+        The kind and support of every column of ``values`` (:mod:`heavytail_diffusion.schema`), then of the
+        ``extra`` columns. Categorical columns with text or boolean levels hold codes 0..K-1 in ``values``
+        (the labels are ``schema[name].categories``). None for tables built by hand (models infer it).
+    extra : DataFrame or None
+        The ``id`` and ``time`` columns, not modelled, row-aligned with ``values`` (dates parsed; the time
+        axis of the EVT workflow).
     """
 
     values: np.ndarray
@@ -73,6 +82,8 @@ class Table:
     source: str
     skipped: tuple[str, ...] = field(default=())
     n_dropped: int = 0
+    schema: Schema | None = None
+    extra: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if (
@@ -94,9 +105,18 @@ class Table:
         """Number of columns (dimensions)."""
         return int(self.values.shape[1])
 
-    def to_frame(self) -> pd.DataFrame:
-        """The table as a DataFrame (a copy) with the column names."""
-        return pd.DataFrame(self.values.copy(), columns=list(self.columns))
+    def to_frame(self, labels: bool = False) -> pd.DataFrame:
+        """The table as a DataFrame (a copy) with the column names.
+
+        With ``labels=True`` categorical codes become their labels, integer columns integers, and the
+        ``extra`` (id/time) columns are appended.
+        """
+        if not labels or self.schema is None:
+            return pd.DataFrame(self.values.copy(), columns=list(self.columns))
+        df = frame_from_values(self.values, self.schema.select(self.columns))
+        if self.extra is not None:
+            df = pd.concat([df, self.extra.reset_index(drop=True)], axis=1)
+        return df
 
     def __repr__(self) -> str:
         cols = ", ".join(self.columns[:6]) + (", ..." if self.d > 6 else "")
@@ -193,6 +213,14 @@ def _file_kind(path: Path) -> tuple[str, str | None]:
     )
 
 
+def _check_sep(sep: str) -> str:
+    names = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"}
+    sep = names.get(sep.lower(), sep) if isinstance(sep, str) else sep
+    if not isinstance(sep, str) or len(sep) != 1 or sep in "\"'\n\r":
+        raise DataError(f"--sep must be one character (',', ';', 'tab', '|', ...), got {sep!r}")
+    return sep
+
+
 def _split_header(line: str, sep: str) -> list[str]:
     import csv
 
@@ -228,7 +256,10 @@ def _sniff_sep(path: Path, ext: str) -> tuple[str, str]:
     return (sep if counts[sep] > 0 else ","), encoding
 
 
-def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
+def _read_file(
+    path: Path, sep: str | None = None, decimal: str | None = None, thousands: str | None = None
+) -> tuple[pd.DataFrame, _Origin]:
+    _check_reachable(path)
     if not path.exists():
         hint = ""
         if path.parent.is_dir():
@@ -253,14 +284,22 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
         return df, _Origin(str(path), "parquet", path)
 
     ext = Path(path.stem).suffix.lower() if comp else path.suffix.lower()
-    sep, encoding = _sniff_sep(path, ext)
+    _check_wide_encoding(path)
+    sniffed, encoding = _sniff_sep(path, ext)
+    sep = _check_sep(sep) if sep is not None else sniffed
+    number_format = {k: v for k, v in (("decimal", decimal), ("thousands", thousands)) if v is not None}
+    if decimal is not None and decimal == thousands:
+        raise DataError(f"--decimal and --thousands must differ, both are {decimal!r}")
     try:
         raw_header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, encoding=encoding)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty (no header and no data)") from None
+    except EOFError as exc:
+        raise DataError(f"{path}: the compressed file is truncated ({exc}); copy or download it again") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot parse the header ({type(exc).__name__}: {exc})") from None
     names = ["" if pd.isna(v) else str(v).strip() for v in raw_header.iloc[0].tolist()]
+    _check_header_not_data(names, path)
     _check_duplicates(names, str(path))
     # In a one-column file an empty value is an empty line: keep those as missing values (never drop
     # them silently); in wider files blank lines carry no data and are skipped.
@@ -274,18 +313,158 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, _Origin]:
             keep_default_na=True,
             skipinitialspace=True,
             skip_blank_lines=not one_col,
+            float_precision="round_trip",  # exact: pandas < 3 parses the last digit differently by default
+            **number_format,
         )
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: not a consistent table with delimiter {sep!r} ({exc})") from None
+    except EOFError as exc:  # gzip / lzma: the stream ends before its end-of-stream marker
+        raise DataError(f"{path}: the compressed file is truncated ({exc}); copy or download it again") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the file ({type(exc).__name__}: {exc})") from None
+    _check_no_implicit_index(df, names, path)
     df.columns = [str(c).strip() for c in df.columns]
+    df = _drop_written_index(df, names, path)
+    _report_underflow(path, encoding, sep, names)
     if one_col and len(df):
         n_trailing = _trailing_blank_lines(path, encoding)
         if n_trailing:
             df = df.iloc[: len(df) - n_trailing]
     origin = _Origin(str(path), "text", path, sep=sep, encoding=encoding, keep_blank=one_col)
     return df, origin
+
+
+def _check_reachable(path: Path) -> None:
+    """DataError for a path that cannot be followed: a symbolic link loop, a dangling link, no permission."""
+    import errno
+    import os
+
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(
+                f"{path}: is a symbolic link loop (the link points, directly or through others, back to "
+                "itself); point it at the data file"
+            ) from None
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            raise DataError(
+                f"{path}: is a symbolic link to {os.readlink(path)}, which does not exist"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise DataError(f"{path}: permission denied; check the file's permissions") from None
+
+
+def _check_wide_encoding(path: Path) -> None:
+    """DataError naming UTF-16/UTF-32 (by byte-order mark or NUL-interleaved ASCII) instead of "binary"."""
+    import codecs
+
+    opener = _COMPRESSION.get(path.suffix.lower(), open)
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(256)
+    except (OSError, EOFError):
+        return  # the readers below report it
+    boms = [("UTF-32", (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)),
+            ("UTF-16", (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))]  # fmt: skip
+    found = next((name for name, marks in boms if head.startswith(marks)), None)
+    if found is None and len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+            found = "UTF-16"  # little-endian without a byte-order mark
+        elif even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+            found = "UTF-16"
+    if found:
+        raise DataError(
+            f"{path}: the file is {found}-encoded text; save it as UTF-8 (Excel: 'CSV UTF-8'; or "
+            f"`iconv -f {found} -t UTF-8`) and load it again"
+        )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() != ""
+
+
+def _check_header_not_data(names: list[str], path: Path) -> None:
+    """DataError when every field of the first line is a number: the file has no header line."""
+    if names and all(_is_number(n) for n in names):
+        example = ",".join(f"x{j}" for j in range(min(len(names), 3))) + ("..." if len(names) > 3 else "")
+        raise DataError(
+            f"{path}: the first line ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''}) holds only "
+            f"numbers, so the file has no header line and its first row would become column names; add a "
+            f"first line with the column names (e.g. {example}); numeric names such as years need a letter "
+            "(y2019)"
+        )
+
+
+def _check_no_implicit_index(df: pd.DataFrame, names: list[str], path: Path) -> None:
+    """DataError when the rows have more fields than the header has names.
+
+    pandas then silently takes the first field(s) of every row as row labels and shifts the names onto the
+    wrong columns (``loss,alae`` over ``year,loss,alae`` rows: 'loss' would hold the ALAE values).
+    """
+    if isinstance(df.index, pd.RangeIndex):
+        return
+    k = df.index.nlevels
+    raise DataError(
+        f"{path}: the header (line 1) names {len(names)} column(s) but the data rows have {len(names) + k} "
+        f"fields (first data row: {', '.join(map(str, (*np.atleast_1d(df.index[0]), *df.iloc[0].tolist())))}); "
+        f"every name would land on the wrong column: add the {k} missing name(s) to the header"
+    )
+
+
+def _drop_written_index(df: pd.DataFrame, names: list[str], path: Path) -> pd.DataFrame:
+    """Drop a first column with an empty name holding 0..n-1 or 1..n (a row index written by pandas or R)."""
+    if len(names) < 2 or names[0] != "" or not len(df):
+        return df
+    first = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
+    n = len(first)
+    for start in (0, 1):
+        if np.array_equal(first, np.arange(start, start + n, dtype=np.float64)):
+            _report(
+                f"{path}: dropped the first column (no name, values {start}..{start + n - 1}): a row index "
+                "written with the data (pandas to_csv(index=True) / R write.csv); save with index=False to "
+                "silence this"
+            )
+            return df.iloc[:, 1:]
+    return df
+
+
+_UNDERFLOW_HINT = r"[eE]-0*[3-9]\d{2}"
+_NUMBER = r"(?<![\w.])[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+(?![\w.])"
+
+
+def _report_underflow(path: Path, encoding: str, sep: str, names: list[str]) -> None:
+    """Report numeric literals that float64 cannot hold (``1e-400`` is read as 0, ``1e-310`` loses digits)."""
+    import re
+
+    with _open_text(path, encoding) as fh:
+        text = fh.read()
+    if not re.search(_UNDERFLOW_HINT, text):
+        return
+    bad = []
+    for m in re.finditer(_NUMBER, text):
+        token = m.group(0)
+        value = abs(float(token))
+        mantissa = float(re.split("[eE]", token)[0])
+        if mantissa != 0 and value < np.finfo(np.float64).tiny:
+            bad.append(m)
+    if not bad:
+        return
+    m = bad[0]
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    line = text.count("\n", 0, m.start()) + 1
+    field = text[line_start : m.start()].count(sep)
+    column = f"column {names[field]!r}, " if field < len(names) else ""
+    _report(
+        f"{path}: {len(bad)} value(s) are smaller in magnitude than float64 can hold exactly (first: "
+        f"{m.group(0)!r} in {column}line {line}, read as {float(m.group(0))!r}); rescale the column (other "
+        "units) if these values matter"
+    )
 
 
 def _trailing_blank_lines(path: Path, encoding: str) -> int:
@@ -309,10 +488,10 @@ def _check_duplicates(names: Sequence[str], label: str) -> None:
         seen[nm] = j
 
 
-def _as_frame(source) -> tuple[pd.DataFrame, _Origin]:
+def _as_frame(source, **read_options) -> tuple[pd.DataFrame, _Origin]:
     if isinstance(source, (str, Path)):
         path = Path(source).expanduser()
-        return _read_file(path)
+        return _read_file(path, **read_options)
     if isinstance(source, pd.Series):
         source = source.to_frame(name=str(source.name) if source.name is not None else "x")
     if isinstance(source, pd.DataFrame):
@@ -413,8 +592,18 @@ def _unknown_column(name: str, available: list[str], label: str) -> DataError:
     return DataError(f"{label}: no column named {name!r}{hint}. Available columns: {shown}")
 
 
-def load_table(source, columns=None, dropna: bool = False, *, min_rows: int = MIN_ROWS) -> Table:
-    """Load and validate a numeric table.
+def load_table(
+    source,
+    columns=None,
+    dropna: bool = False,
+    *,
+    min_rows: int = MIN_ROWS,
+    schema=None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
+) -> Table:
+    """Load and validate a table, with the kind of every column (:mod:`heavytail_diffusion.schema`).
 
     Parameters
     ----------
@@ -424,34 +613,44 @@ def load_table(source, columns=None, dropna: bool = False, *, min_rows: int = MI
         (``.parquet``/``.pq``), a DataFrame, or a 1-D (one column ``"x"``) or 2-D array (columns ``x0, x1, ...``).
     columns : list of str or str, optional
         Columns to keep, in this order; a string is split on commas (``"Loss,ALAE"``). When omitted, every
-        numeric column is kept and non-numeric ones (dates, text) are skipped with a :class:`DataWarning`
-        naming them. A requested column that is not numeric is an error.
+        column the toolkit can model is kept: numbers, booleans and text with few distinct values
+        (categorical); free text is skipped, and ``id``/``time`` columns go to ``Table.extra``, each with a
+        :class:`DataWarning` naming them and why. A requested free-text column is an error.
     dropna : bool
         If True, rows with a NaN, an empty cell or +-inf in any kept column are dropped and their number is
         reported as a :class:`DataWarning`; otherwise such values are an error.
     min_rows : int
         Fewest rows accepted (default 20).
+    schema : dict, Schema or None
+        Declared kinds, e.g. ``{"profits": "nonnegative", "loss": "bounded:lower=1.2e6", "year": "time"}``
+        (see :func:`heavytail_diffusion.schema.parse_schema_items`); other columns are inferred.
+    sep, decimal, thousands : str, optional
+        Field delimiter, decimal mark and thousands separator of a text file. By default the delimiter is
+        detected, and a column written with a decimal comma (``1,5`` in a ``;`` file; ``1.234,5``) or
+        thousands separators (``"1,234,567"``) is read as numbers with a note; an ambiguous one is an error
+        naming these options.
 
     Returns
     -------
     Table
         ``values`` float64 of shape (n, d), all finite, no constant column; integer and boolean columns
-        become float64.
+        become float64, categorical text becomes codes; ``schema`` and ``extra`` as in :class:`Table`.
 
     Raises
     ------
     DataError
         With the file, column and first offending row in the message, for: a missing file or a directory,
         an unsupported or unreadable file, an empty file (0 bytes or a header only), duplicate column names,
-        an unknown column (close matches suggested), a requested non-numeric column, no numeric column at
-        all, NaN/inf values (without ``dropna``), fewer than ``min_rows`` rows, a constant column.
+        an unknown column (close matches suggested), a requested free-text column, no column to model,
+        NaN/inf values (without ``dropna``), fewer than ``min_rows`` rows, a constant column, a value outside
+        a declared support, an ambiguous decimal/thousands separator.
 
     Notes
     -----
     Rows in messages are counted from 1 = first data row; for text files the file line is given too
     (the header is line 1). Missing markers: empty cell, NA, N/A, NaN, null, None, #N/A (any case).
     """
-    df, origin = _as_frame(source)
+    df, origin = _as_frame(source, sep=sep, decimal=decimal, thousands=thousands)
     label = origin.label
     available = [str(c) for c in df.columns]
     if df.shape[1] == 0:
@@ -463,51 +662,84 @@ def load_table(source, columns=None, dropna: bool = False, *, min_rows: int = MI
     if isinstance(columns, str) and columns.strip() in available:
         columns = [columns.strip()]  # a single name that itself contains a comma
     wanted = _parse_columns(columns)
+    decl = normalise_declarations(schema)
+    for name in [*(wanted or []), *decl]:
+        if name not in available:
+            raise _unknown_column(name, available, label)
+    # names of arrays (x0, x1, ...) say nothing; a one-column file is data, never an id or a time axis
+    named = origin.kind != "ndarray" and len(wanted if wanted is not None else available) > 1
     skipped: list[str] = []
     kept: list[str] = []
     arrays: list[np.ndarray] = []
-    if wanted is not None:
-        for name in wanted:
-            if name not in available:
-                raise _unknown_column(name, available, label)
-        for name in wanted:
-            vals, first = _to_float(df[name])
-            if first is not None:
-                if pd.api.types.is_datetime64_any_dtype(df[name]):
-                    raise DataError(f"{label}: column {name!r} holds dates/times, not numbers")
-                raise DataError(_bad_value_message(name, df[name], first, origin))
-            kept.append(name)
-            arrays.append(vals)
-    else:
-        skip_notes = []
-        for name in available:
-            col = df[name]
-            vals, first = _to_float(col)
-            if first is None:
-                kept.append(name)
-                arrays.append(vals)
-                continue
-            n_ok = int(np.isfinite(vals).sum()) + int(np.isinf(vals).sum())
+    specs: list[ColumnSpec] = []
+    extra: dict[str, pd.Series] = {}
+    extra_specs: list[ColumnSpec] = []
+    skip_notes: list[str] = []
+    notes: list[str] = []
+    for name in wanted if wanted is not None else available:
+        col = df[name]
+        vals, first = _to_float(col)
+        if first is not None and not pd.api.types.is_datetime64_any_dtype(col):
+            local = _localised_numbers(name, col, origin)
+            if local is not None and (decimal is not None or thousands is not None):
+                raise DataError(
+                    f"{label}: column {name!r} holds numbers such as {col.dropna().iloc[0]!r}, which the given "
+                    f"--decimal {decimal or '.'!r} / --thousands {thousands!r} do not read; fix those options"
+                )
+            if local is not None:
+                vals, how = local
+                first = None
+                notes.append(f"read {name!r} with {how}")
+        numeric = first is None
+        raw = pd.Series(vals, name=name) if numeric else col
+        if not numeric and _describe_nonnumeric(col) == "text" and name not in decl:
             n_present = int(col.notna().sum())
-            kind = _describe_nonnumeric(col)
-            if kind == "text" and n_present and n_ok / n_present >= 0.5:
+            n_ok = int(np.isfinite(vals).sum()) + int(np.isinf(vals).sum())
+            if n_present and n_ok / n_present >= 0.5:
                 # mostly numbers with a few stray strings: a data error, not a text column to skip
                 raise DataError(
                     _bad_value_message(name, col, first, origin)
                     + f"; {n_present - n_ok} of {n_present} values in this column are not numbers"
                 )
+        spec = infer_column(name, raw, decl.get(name), named=named)
+        if spec is None:  # free text
+            if wanted is not None:
+                raise DataError(_bad_value_message(name, col, first, origin))
             skipped.append(name)
-            skip_notes.append(f"{name!r} ({kind}, e.g. {col.iloc[first]!s:.30})")
-        if not kept:
+            skip_notes.append(f"{name!r} (text, e.g. {col.iloc[first]!s:.30})")
+            continue
+        if not spec.modelled:
+            extra[name] = _extra_column(col, spec)
+            extra_specs.append(spec)
+            continue
+        if spec.kind == "categorical" and spec.coded:
+            vals = _codes(col, spec)
+        kept.append(name)
+        arrays.append(vals)
+        specs.append(spec)
+    if not kept:
+        if extra_specs:
+            shown = ", ".join(f"{s.name!r} ({s.kind}: {s.note})" for s in extra_specs)
             raise DataError(
-                f"{label}: no numeric column found (columns: {', '.join(repr(a) for a in available)}); "
-                "check the delimiter and the decimal separator"
+                f"{label}: no column to model: {shown} are not modelled. Declare a kind to model one "
+                "(schema={'col': 'integer'} / CLI --schema COL=integer)"
             )
+        raise DataError(
+            f"{label}: no numeric column found (columns: {', '.join(repr(a) for a in available)}); "
+            "check the delimiter and the decimal separator (--sep, --decimal, --thousands)"
+        )
+    if skipped or extra_specs:
+        parts = []
         if skipped:
-            _report(
-                f"{label}: skipped {len(skipped)} non-numeric column(s): {', '.join(skip_notes)}; "
-                f"kept {', '.join(repr(k) for k in kept)}. Choose columns explicitly (columns=... / CLI --columns) to silence this"
+            parts.append(f"skipped {len(skipped)} non-numeric column(s): {', '.join(skip_notes)}")
+        if extra_specs:
+            parts.append(
+                "not modelled: " + ", ".join(f"{s.name!r} ({s.kind}: {s.note})" for s in extra_specs)
             )
+        how = "Choose columns explicitly (columns=... / CLI --columns) or declare kinds (--schema) to change this"
+        _report(f"{label}: {'; '.join(parts)}; kept {', '.join(repr(k) for k in kept)}. {how}")
+    for note in notes:
+        _report(f"{label}: {note}")
 
     X = np.column_stack(arrays).astype(np.float64, copy=False)
     n_dropped = 0
@@ -531,7 +763,14 @@ def load_table(source, columns=None, dropna: bool = False, *, min_rows: int = MI
             f"{label}: dropped {n_dropped} of {X.shape[0]} rows with NaN/inf values "
             f"(per column: {per_col}; first: {origin.row(i)}); {X.shape[0] - n_dropped} rows remain"
         )
-        X = X[~bad.any(axis=1)]
+        keep = ~bad.any(axis=1)
+        X = X[keep]
+        extra = {k: v[keep].reset_index(drop=True) for k, v in extra.items()}
+        # re-infer on the kept rows (atoms and categories of the rows that remain)
+        specs = [
+            s if s.kind == "categorical" else infer_column(s.name, pd.Series(X[:, j]), decl.get(s.name), named=named)
+            for j, s in enumerate(specs)
+        ]
 
     if X.shape[0] < min_rows:
         after = f" after dropping {n_dropped} rows with NaN/inf values" if n_dropped else ""
@@ -544,7 +783,103 @@ def load_table(source, columns=None, dropna: bool = False, *, min_rows: int = MI
                 f"{label}: column {kept[j]!r} is constant (all {X.shape[0]} values are {X[0, j]:g}); "
                 "drop it (columns=...) since it carries no information"
             )
-    return Table(np.ascontiguousarray(X), tuple(kept), label, tuple(skipped), n_dropped)
+    extra_frame = pd.DataFrame(extra) if extra else None
+    return Table(
+        np.ascontiguousarray(X), tuple(kept), label, tuple(skipped), n_dropped,
+        schema=Schema([*specs, *extra_specs]), extra=extra_frame,
+    )  # fmt: skip
+
+
+def _codes(col: pd.Series, spec: ColumnSpec) -> np.ndarray:
+    """Codes 0..K-1 of a text/boolean categorical column (NaN where missing)."""
+    index = {c: i for i, c in enumerate(spec.categories)}
+    index.update({str(c): i for i, c in enumerate(spec.categories)})
+    out = np.full(len(col), np.nan)
+    for r, v in enumerate(col.tolist()):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        key = v.item() if isinstance(v, np.generic) else v
+        code = index.get(key, index.get(str(key).strip()))
+        if code is None:
+            raise DataError(f"column {spec.name!r}: value {v!r} is not one of its declared categories {spec.categories}")
+        out[r] = code
+    return out
+
+
+def _extra_column(col: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """An id/time column as carried in Table.extra (dates parsed)."""
+    if spec.kind == "time" and not pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_datetime64_any_dtype(col):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+        if parsed.notna().sum() >= 0.8 * col.notna().sum():
+            return parsed.reset_index(drop=True)
+    return col.reset_index(drop=True)
+
+
+_DECIMAL_COMMA = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+(?:[eE][+-]?\d+)?"
+_THOUSANDS_COMMA = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+
+
+def _localised_numbers(name: str, col: pd.Series, origin: _Origin) -> tuple[np.ndarray, str] | None:
+    """Read a text column written with a decimal comma or thousands separators, or None if it is not one.
+
+    ``1,5`` and ``1.234,5`` are decimal commas; ``1,234,567`` and ``1,234.5`` are thousands separators;
+    ``1,234`` alone is ambiguous: a decimal comma in a ``;``-separated file (the European convention),
+    thousands in a ``,``-separated one (quoted), an error otherwise.
+    """
+    s = col.dropna().astype(str).str.strip()
+    s = s[~s.str.lower().isin(_MISSING)]
+    if s.empty or not s.str.contains(",").any():
+        return None
+    dec = s.str.fullmatch(_DECIMAL_COMMA) | s.str.fullmatch(r"[+-]?\d+(?:\.\d+)?")
+    thou = s.str.fullmatch(_THOUSANDS_COMMA) | s.str.fullmatch(r"[+-]?\d+(?:\.\d+)?")
+    if dec.mean() < 0.95 and thou.mean() < 0.95:
+        return None
+    with_comma = s[s.str.contains(",")]
+    ambiguous = with_comma.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+").all()
+    if dec.mean() >= 0.95 and not (thou.mean() >= 0.95 and ambiguous):
+        mode = "decimal"
+    elif thou.mean() >= 0.95 and not (dec.mean() >= 0.95 and ambiguous):
+        mode = "thousands"
+    elif origin.sep == ";":
+        mode = "decimal"
+    elif origin.sep == ",":
+        mode = "thousands"
+    else:
+        raise DataError(
+            f"{origin.label}: column {name!r} holds numbers such as {with_comma.iloc[0]!r} that could use a "
+            "decimal comma or a thousands separator; say which with --decimal , or --thousands , "
+            "(Python: load_table(..., decimal=',') / thousands=',')"
+        )
+    text = col.astype("string").str.strip()
+    text = text.mask(text.str.lower().isin(_MISSING))
+    if mode == "decimal":
+        conv = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        how = "a decimal comma (pass --decimal , to say so, or --decimal . to refuse)"
+    else:
+        conv = text.str.replace(",", "", regex=False)
+        how = "',' as thousands separator (pass --thousands , to say so)"
+    vals = pd.to_numeric(conv, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isnan(vals[text.notna().to_numpy()]).any():
+        return None
+    return vals, how
+
+
+def frame_from_values(values: np.ndarray, schema: Schema) -> pd.DataFrame:
+    """Values (n, d) in the Table representation -> DataFrame with labels and integer dtypes by kind."""
+    values = np.asarray(values, dtype=np.float64)
+    cols = {}
+    for j, spec in enumerate(schema):
+        v = values[:, j]
+        if spec.kind == "categorical" and spec.coded:
+            labels = np.asarray(spec.categories, dtype=object)
+            cols[spec.name] = pd.Series(labels[v.astype(np.int64)], dtype=object)
+        elif spec.kind == "integer" or (spec.kind == "categorical" and np.all(v == np.round(v))):
+            cols[spec.name] = pd.Series(v.astype(np.int64))
+        else:
+            cols[spec.name] = pd.Series(v)
+    return pd.DataFrame(cols)
 
 
 # ----------------------------------------------------------------------------------------------------------

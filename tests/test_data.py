@@ -84,14 +84,16 @@ def test_parquet(tmp_path):
     df["when"] = pd.date_range("2000-01-01", periods=40)
     path = tmp_path / "t.parquet"
     df.to_parquet(path)
-    with pytest.warns(DataWarning, match="'when'"):
+    with pytest.warns(DataWarning, match=r"not modelled: 'when' \(time"):
         t = load_table(path)
-    assert t.columns == ("c0", "c1", "c2") and t.skipped == ("when",)
+    assert t.columns == ("c0", "c1", "c2") and t.skipped == ()
+    assert list(t.extra.columns) == ["when"] and t.schema["when"].kind == "time"
+    assert pd.api.types.is_datetime64_any_dtype(t.extra["when"])
     np.testing.assert_array_equal(t.values, df[["c0", "c1", "c2"]].to_numpy())
 
 
 def test_dataframe_ints_and_bools_become_float():
-    df = pd.DataFrame({"i": np.arange(25), "b": np.arange(25) % 2 == 0, "f": np.linspace(0, 1, 25)})
+    df = pd.DataFrame({"i": np.arange(25) % 9, "b": np.arange(25) % 2 == 0, "f": np.linspace(0, 1, 25)})
     t = load_table(df)
     assert t.source == "DataFrame" and t.values.dtype == np.float64
     np.testing.assert_array_equal(t.values[:, 1], (np.arange(25) % 2 == 0).astype(float))
@@ -125,15 +127,18 @@ def test_date_column_skip_is_warned_and_logged(tmp_path, caplog):
     df = _frame()
     df.insert(0, "date", pd.date_range("2001-01-01", periods=30).strftime("%Y-%m-%d"))
     df["label"] = ["a", "b", "c"] * 10
+    df["comment"] = [f"note {i % 25}" for i in range(30)]  # free text: 25 distinct values, some repeated
     path = _csv(tmp_path, df)
     with (
         caplog.at_level(logging.INFO, logger="heavytail_diffusion.data"),
         pytest.warns(
-            DataWarning, match=r"skipped 2 non-numeric column\(s\): 'date' \(date/time.*'label' \(text"
+            DataWarning, match=r"skipped 1 non-numeric column\(s\): 'comment' \(text.*not modelled: 'date' \(time"
         ),
     ):
         t = load_table(path)
-    assert t.columns == ("c0", "c1") and t.skipped == ("date", "label")
+    assert t.columns == ("c0", "c1", "label") and t.skipped == ("comment",)
+    assert t.schema["label"].kind == "categorical" and t.schema["label"].categories == ("a", "b", "c")
+    np.testing.assert_array_equal(t.values[:6, 2], [0, 1, 2, 0, 1, 2])  # codes of the labels
     assert any("'date'" in r.getMessage() for r in caplog.records)
 
 
@@ -224,7 +229,7 @@ def test_unknown_column_lists_available_and_suggests(tmp_path):
 
 def test_nonnumeric_requested_column_shows_value_and_row(tmp_path):
     df = _frame()
-    df["city"] = [f"town{i}" for i in range(30)]
+    df["city"] = [f"town{i % 25}" for i in range(30)]  # free text (25 distinct values): not categorical
     path = _csv(tmp_path, df)
     with pytest.raises(DataError) as exc:
         load_table(path, columns="c0,city")
@@ -236,7 +241,7 @@ def test_nonnumeric_requested_column_shows_value_and_row(tmp_path):
 def test_requested_date_column_is_an_error(tmp_path):
     df = _frame()
     df["date"] = pd.date_range("2001-01-01", periods=30).strftime("%Y-%m-%d")
-    with pytest.raises(DataError, match="column 'date' is not numeric.*date/time"):
+    with pytest.raises(DataError, match=r"no column to model: 'date' \(time: dates\) are not modelled"):
         load_table(_csv(tmp_path, df), columns=["date"])
 
 
@@ -251,7 +256,7 @@ def test_stray_text_in_numeric_column_is_an_error_not_a_skip(tmp_path):
 
 def test_nothing_numeric(tmp_path):
     text = "name,city\n" + "".join(f"n{i},c{i}\n" for i in range(30))
-    with pytest.raises(DataError, match=r"no numeric column found \(columns: 'name', 'city'\)"):
+    with pytest.raises(DataError, match=r"no column to model: 'name' \(id: .*'city' \(id: "):
         load_table(_write(tmp_path / "s.csv", text))
 
 
