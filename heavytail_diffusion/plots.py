@@ -21,6 +21,7 @@ from .validation import as_generator, check_array, check_probability, check_samp
 
 __all__ = [
     "chi_plot",
+    "fit_diagnostic_plot",
     "gpd_qq_plot",
     "hill_plot",
     "mean_residual_life_plot",
@@ -884,3 +885,88 @@ def pair_plot(
     handles = [plt.Line2D([], [], marker="o", ls="", color=col, label=name) for name, _, col in shown]
     fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize="small")
     return fig
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the standard four-panel fit diagnostic (Coles 2001, figures 3.5 and 4.5)
+# ---------------------------------------------------------------------------------------------------------
+def fit_diagnostic_plot(
+    fit: evt.GPDFit | evt.GEVFit,
+    data,
+    *,
+    obs_per_block: float | None = None,
+    level: float = 0.95,
+    axes=None,
+):
+    """Probability, quantile, return-level and density plots of a GPD or GEV fit, as one 2 x 2 figure.
+
+    Probability plot: the empirical probabilities i / (m + 1) of the sorted excesses (GPD) or maxima (GEV)
+    against the fitted distribution function at them; quantile plot: the sorted values against the fitted
+    quantiles at i / (m + 1); both along the 1:1 line for a good fit.  Return-level plot:
+    :func:`return_level_plot` (profile-likelihood band).  Density: histogram of the values with the fitted
+    density.  As R's ``ismev::gev.diag`` / ``gpd.diag`` and ``plot.fevd``.
+
+    Parameters
+    ----------
+    fit : GPDFit or GEVFit
+    data : array-like
+        GPD: all observations (or only those above the threshold); GEV: the maxima.
+    obs_per_block : float, optional
+        GPD return periods in blocks (e.g. observations per year).
+    level : float
+        Level of the return-level band.
+    axes : array of 4 Axes, optional
+
+    Returns
+    -------
+    ndarray of 4 Axes
+    """
+    from scipy.stats import genextreme
+
+    x = check_sample(data, "data")
+    is_gpd = isinstance(fit, evt.GPDFit)
+    if not is_gpd and not isinstance(fit, evt.GEVFit):
+        raise TypeError(f"fit must be a GPDFit or GEVFit, got {type(fit).__name__}")
+    if axes is None:
+        fig, axes = plt.subplots(2, 2, figsize=(9.6, 8.0))
+    axs = np.asarray(axes).ravel()
+    if axs.size != 4:
+        raise ValueError(f"axes must hold 4 Axes, got {axs.size}")
+    if is_gpd:
+        v = np.sort(x[x > fit.threshold] - fit.threshold)
+        cdf = evt.gpd_cdf(v, fit.shape, fit.scale)
+        p = np.arange(1, v.size + 1) / (v.size + 1.0)
+        model_q = evt.gpd_ppf(p, fit.shape, fit.scale)
+        grid = np.linspace(0.0, v.max(), 200)
+        dens = np.exp(evt.gpd_logpdf(grid, fit.shape, fit.scale))
+        what, shift = f"excess over {_fmt(fit.threshold)}", fit.threshold
+    else:
+        v = np.sort(x)
+        dist = genextreme(-fit.shape, loc=fit.loc, scale=fit.scale)
+        cdf = dist.cdf(v)
+        p = np.arange(1, v.size + 1) / (v.size + 1.0)
+        model_q = dist.ppf(p)
+        lo, hi = v.min(), v.max()
+        grid = np.linspace(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 200)
+        dens = dist.pdf(grid)
+        what, shift = "block maximum", 0.0
+    ax = axs[0]
+    ax.plot(p, cdf, "o", ms=3, color=DATA_COLOR)
+    ax.plot([0, 1], [0, 1], color=FIT_COLOR)
+    ax.set(xlabel="empirical probability", ylabel="model probability", title="Probability plot")
+    ax = axs[1]
+    ax.plot(model_q + shift, v + shift, "o", ms=3, color=DATA_COLOR)
+    lim = [min(model_q.min(), v.min()) + shift, max(model_q.max(), v.max()) + shift]
+    ax.plot(lim, lim, color=FIT_COLOR)
+    ax.set(xlabel="model quantile", ylabel="empirical quantile", title="Quantile plot")
+    return_level_plot(fit, axs[2], data=x, obs_per_block=obs_per_block if is_gpd else None, level=level)
+    axs[2].set_title("Return level plot")
+    ax = axs[3]
+    ax.hist(v + shift, bins=min(30, max(5, int(np.sqrt(v.size)))), density=True, color="#cccccc",
+            edgecolor="white")
+    ax.plot(grid + shift, dens, color=FIT_COLOR)
+    ax.set(xlabel=what if not is_gpd else "value", ylabel="density", title="Density plot")
+    name = "GPD" if is_gpd else "GEV"
+    axs[0].figure.suptitle(f"{name} fit: xi = {fit.shape:.3g}, scale = {_fmt(fit.scale)}")
+    axs[0].figure.tight_layout()
+    return axs

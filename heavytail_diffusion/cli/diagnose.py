@@ -23,9 +23,12 @@ examples:
   heavytail diagnose "$(heavytail datasets --path danish)" --threshold 10 --out danish/
   heavytail diagnose lossalae.csv --threshold Loss=1e5 ALAE=4e4 --json
   heavytail diagnose daily.csv --columns rain --block-size 365   GEV of annual maxima too
+  heavytail diagnose "$(heavytail datasets --path fort_collins)" --columns prec_in --time year --block year
+  heavytail diagnose daily.csv --columns rain --time date --threshold 0.4 --decluster   clustered storms
+  heavytail diagnose annual_max.csv --block-size 1            rows are maxima: GEV only
 
 All values refer to the upper tail of x (or of -x with --tail lower, |x| with --tail both). xi > 0 is a
-heavy tail. Return periods are in observations, or in blocks with --block-size.
+heavy tail. Return periods are in observations, in blocks with --block-size, or in years with --time.
 """
 
 MAX_CHI_PAIRS = 10
@@ -51,6 +54,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="also fit a GEV to maxima of blocks of N rows (1: the rows already are block maxima)",
+    )
+    p.add_argument(
+        "--time",
+        metavar="COL",
+        default=None,
+        help="date (or integer year) column: return periods in years (POT: exceedances per year); the column "
+        "is not analysed",
+    )
+    p.add_argument(
+        "--block",
+        choices=["year", "season", "month"],
+        default=None,
+        help="with --time: GEV of calendar-block maxima (return periods in years)",
+    )
+    p.add_argument(
+        "--decluster",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="RUN_LENGTH",
+        help="runs declustering of the exceedances (rows in time order): extremal index and a GPD of the "
+        "cluster peaks; RUN_LENGTH (default: automatic, Ferro-Segers) non-exceedances end a cluster",
+    )
+    p.add_argument(
+        "--bayes",
+        action="store_true",
+        help="also a Bayesian GPD (GEV for block maxima) fit by NUTS (pyro): posterior means, 95%% credible "
+        "intervals, R-hat, effective sample size",
     )
     p.add_argument(
         "--tail",
@@ -122,8 +153,12 @@ def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
         return f"failed, see [{len(notes)}]"
 
     rows = [("n", str(res["n"]))]
-    h = res["hill"]
-    if "error" in h:
+    if "years" in res:
+        rows.append(("years observed", _g(res["years"])))
+    h = res.get("hill")
+    if h is None:
+        pass  # block maxima: GEV only
+    elif "error" in h:
         rows.append(("Hill xi", failed(h)))
     else:
         rows.append(
@@ -133,37 +168,77 @@ def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
             )
         )
         rows.append(("Hill k (above)", f"{h['k']} (> {_g(h['threshold'])})"))
-    gp = res["gpd"]
-    rows.append(("GPD threshold u", f"{_g(gp.get('threshold'))} ({gp['threshold_rule']})"))
-    if "error" in gp:
-        rows.append(("GPD fit", failed(gp)))
-    else:
-        rows.append(("GPD exceedances", f"{gp['n_exceedances']} ({gp['rate']:.1%})"))
-        rows.append(("GPD shape xi +- se", f"{_g(gp['shape'], 3)} +- {_g(gp['se_shape'], 2)}"))
-        rows.append(("GPD scale +- se", f"{_g(gp['scale'])} +- {_g(gp['se_scale'], 2)}"))
+
+    def pm(v, se, digits=3):
+        return f"{_g(v, digits)} +- {_g(se, 2)}" if se is not None else f"{_g(v, digits)} (no valid se)"
+
+    gp = res.get("gpd")
+    if gp is not None:
+        rows.append(("GPD threshold u", f"{_g(gp.get('threshold'))} ({gp['threshold_rule']})"))
+        if "error" in gp:
+            rows.append(("GPD fit", failed(gp)))
+        else:
+            per_year = f", {_g(gp['exceedances_per_year'], 3)}/year" if "exceedances_per_year" in gp else ""
+            rows.append(("GPD exceedances", f"{gp['n_exceedances']} ({gp['rate']:.1%}{per_year})"))
+            rows.append(("GPD shape xi +- se", pm(gp["shape"], gp["se_shape"])))
+            rows.append(("GPD scale +- se", pm(gp["scale"], gp["se_scale"], 4)))
+            if "se_note" in gp:
+                notes.append(gp["se_note"])
+    dc = res.get("declustered")
+    if dc is not None:
+        if "error" in dc:
+            rows.append(("declustered", failed(dc)))
+        else:
+            rows.append(
+                ("clusters (run length)", f"{dc['n_clusters']} ({dc['run_length']}, {dc['run_length_rule']})")
+            )
+            rows.append(("extremal index", f"{_g(dc['extremal_index_intervals'], 3)} (intervals)"))
+            rows.append(("peaks GPD xi +- se", pm(dc["shape"], dc["se_shape"])))
     if "gev" in res:
         gv = res["gev"]
+        what = f"blocks of {gv['block_size']}" if "block_size" in gv else f"{gv['block']} blocks"
         if "error" in gv:
-            rows.append((f"GEV (blocks of {gv['block_size']})", failed(gv)))
+            rows.append((f"GEV ({what})", failed(gv)))
         else:
-            rows.append((f"GEV blocks of {gv['block_size']}", f"{gv['n_blocks']} maxima"))
-            rows.append(("GEV shape xi +- se", f"{_g(gv['shape'], 3)} +- {_g(gv['se_shape'], 2)}"))
+            rows.append((f"GEV {what}", f"{gv['n_blocks']} maxima"))
+            rows.append(("GEV shape xi +- se", pm(gv["shape"], gv["se_shape"])))
             rows.append(("GEV loc, scale", f"{_g(gv['loc'])}, {_g(gv['scale'])}"))
+    by = res.get("bayes")
+    if by is not None:
+        if "error" in by:
+            rows.append(("Bayes", failed(by)))
+        else:
+            xi = by["parameters"]["shape"]
+            rows.append(
+                (
+                    f"Bayes {by['model'].upper()} xi [95% CrI]",
+                    f"{_g(xi['mean'], 3)} [{_g(xi['ci_low'], 3)}, {_g(xi['ci_high'], 3)}]",
+                )
+            )
+            rows.append(("Bayes R-hat max, ESS min", f"{_g(by['rhat_max'], 3)}, {_g(by['ess_min'], 3)}"))
     rl = res["return_levels"]
-    unit = "blocks" if rl["unit"] == "blocks" else "obs"
-    for model in ("gpd", "gev"):
+    unit = {"blocks": "blocks", "years": "year"}.get(rl["unit"], "obs")
+    for model in ("gpd", "gpd_declustered", "gev"):
         for r in rl.get(model, []):
-            label = f"{model.upper()} {_g(r['period'])}-{unit} level"
+            label = f"{model.upper().replace('_DECLUSTERED', ' declust.')} {_g(r['period'])}-{unit} level"
             if "error" in r:
                 rows.append((label, failed(r)))
             else:
                 how = "" if r["method"] == "profile" else f" ({r['method']})"
                 rows.append((label, f"{_g(r['value'])} [{_g(r['ci_low'])}, {_g(r['ci_high'])}]{how}"))
-    q = res["quantiles"]
+    q = res.get("quantiles", {})
     for key, val in q.items():
         if key.endswith("_error"):
             continue
-        rows.append((key, _g(val)))
+        rows.append(
+            (key, _g(val) if not (val is None and key.startswith("es_")) else "not reported (xi >= 1)")
+        )
+    idx = []
+    for w in res.get("warnings", []):
+        notes.append("warning: " + w)
+        idx.append(f"[{len(notes)}]")
+    if idx:
+        rows.append(("warnings", "see " + ", ".join(idx)))
     return rows
 
 
@@ -213,10 +288,36 @@ _CAPTIONS = {
     "parameter_stability": "GPD shape and modified scale across thresholds; flat above a good threshold.",
     "return_level": "Return level against return period (log axes) with profile-likelihood CI and data points.",
     "return_level_gev": "GEV return levels of the block maxima, with CI and the empirical maxima.",
+    "fit_diagnostic": "GPD fit diagnostic: probability, quantile, return-level and density plots (Coles 2001, fig. 4.5).",
+    "fit_diagnostic_gev": "GEV fit diagnostic: probability, quantile, return-level and density plots (Coles 2001, fig. 3.5).",
 }
 
 
-def _write_figures(table, summary, out: Path) -> dict:
+def _gev_figures(res, y, summary, save, col, slug, time) -> None:
+    """Return-level and 4-panel figures of the GEV fit of the summary (row blocks or calendar blocks)."""
+    import warnings
+
+    import numpy as np
+
+    from .. import plots
+    from ..diagnostics import evt
+    from ..diagnostics.time_blocks import block_maxima_by_time
+
+    gv = res.get("gev")
+    if gv is None or "error" in gv:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        if "block" in gv:
+            maxima = block_maxima_by_time(y, np.sort(np.asarray(time)), block=gv["block"]).maxima
+        else:
+            maxima = evt.block_maxima(y, summary.block_size)
+    gfit = evt.fit_gev(maxima)
+    save("return_level_gev", col, slug, plots.return_level_plot, gfit, data=maxima)
+    save("fit_diagnostic_gev", col, slug, plots.fit_diagnostic_plot, gfit, maxima)
+
+
+def _write_figures(table, summary, out: Path, time=None) -> dict:
     """Draw every figure; returns column -> list of (kind, file or None, reason)."""
     import matplotlib
 
@@ -257,7 +358,13 @@ def _write_figures(table, summary, out: Path) -> dict:
         slug = _slug(col, used)
         x = table.values[:, j]
         y = oriented(x, tail)
-        h = res["hill"]
+        if time is not None:  # the summary works in time order
+            order = np.argsort(np.asarray(time), kind="stable")
+            x, y = x[order], y[order]
+        h = res.get("hill")
+        if h is None:  # block maxima: GEV figures only
+            _gev_figures(res, y, summary, save, col, slug, time)
+            continue
         est = None
         if "error" not in h:
             est = Estimate(
@@ -284,24 +391,10 @@ def _write_figures(table, summary, out: Path) -> dict:
         save("mean_residual_life", col, slug, plots.mean_residual_life_plot, y, threshold=u)
         save("parameter_stability", col, slug, plots.parameter_stability_plot, y, threshold=u)
         if fit is not None:
-            save(
-                "return_level",
-                col,
-                slug,
-                plots.return_level_plot,
-                fit,
-                data=y,
-                obs_per_block=summary.block_size if summary.block_size else None,
-            )
-        gv = res.get("gev")
-        if gv is not None and "error" not in gv:
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                maxima = evt.block_maxima(y, summary.block_size)
-            gfit = evt.fit_gev(maxima)
-            save("return_level_gev", col, slug, plots.return_level_plot, gfit, data=maxima)
+            npp = res["n"] / res["years"] if "years" in res else summary.block_size or None
+            save("return_level", col, slug, plots.return_level_plot, fit, data=y, obs_per_block=npp)
+            save("fit_diagnostic", col, slug, plots.fit_diagnostic_plot, fit, y, obs_per_block=npp)
+        _gev_figures(res, y, summary, save, col, slug, time)
     if len(table.columns) >= 2:
         figs["pairs"] = []
         dep_tail = "lower" if tail == "lower" else "upper"
@@ -337,6 +430,11 @@ def _write_index(summary, figs: dict, out: Path) -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for col, r in summary.columns.items():
+        if "hill" not in r:  # block maxima: GEV only
+            gv = r.get("gev", {})
+            gvs = "failed" if "error" in gv else f"GEV xi {_g(gv['shape'], 3)} +- {_g(gv['se_shape'], 2)}"
+            lines.append(f"| {col} | {r['n']} | (block maxima: GEV only) | - | {gvs} | - | - | - |")
+            continue
         h, g, q = r["hill"], r["gpd"], r["quantiles"]
         hs = (
             "failed"
@@ -373,7 +471,92 @@ def _write_index(summary, figs: dict, out: Path) -> None:
             ]
             if errs:
                 lines += ["Failed parts:", "", *errs, ""]
+    for col, r in summary.columns.items():
+        if r.get("warnings"):
+            lines += [f"Warnings for {col}:", "", *[f"- {w}" for w in r["warnings"]], ""]
     (out / "index.md").write_text("\n".join(lines), encoding="utf-8")
+    (out / "index.html").write_text(_markdown_to_html(lines, summary.source or "data"), encoding="utf-8")
+
+
+def _markdown_to_html(lines: list[str], title: str) -> str:
+    """The few markdown forms _write_index writes (headings, tables, images, bold, lists) as one HTML page."""
+    import html
+
+    def inline(t: str) -> str:
+        t = html.escape(t, quote=False)
+        t = re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", r'<img alt="\1" src="\2" style="max-width:100%">', t)
+        t = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", t)
+        return re.sub(r"`([^`]+)`", r"<code>\1</code>", t)
+
+    body: list[str] = []
+    table: list[list[str]] = []
+    in_list = False
+    for line in [*lines, ""]:
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= {"-", ":"} for c in cells):
+                table.append(cells)
+            continue
+        if table:
+            head, *rest = table
+            body.append("<table border=1 cellspacing=0 cellpadding=3>")
+            body.append("<tr>" + "".join(f"<th>{inline(c)}</th>" for c in head) + "</tr>")
+            body += ["<tr>" + "".join(f"<td>{inline(c)}</td>" for c in row) + "</tr>" for row in rest]
+            body.append("</table>")
+            table = []
+        if line.startswith("- "):
+            if not in_list:
+                body.append("<ul>")
+                in_list = True
+            body.append(f"<li>{inline(line[2:])}</li>")
+            continue
+        if in_list:
+            body.append("</ul>")
+            in_list = False
+        if line.startswith("## "):
+            body.append(f"<h2>{inline(line[3:])}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{inline(line[2:])}</h1>")
+        elif line.strip():
+            body.append(f"<p>{inline(line)}</p>")
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Tail diagnostics: '
+        f'{html.escape(title)}</title></head>\n<body style="font-family:sans-serif;max-width:1000px">\n'
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+
+
+def _load_with_time(args, load_table):
+    """The table and, with --time, the time column aligned with its rows (a Series named after it)."""
+    import pandas as pd
+
+    if args.time is None:
+        return load_table(args.file, columns=args.columns, dropna=args.dropna), None
+    col = args.time
+    columns = args.columns
+    if columns is not None:
+        wanted = [c.strip() for c in columns.split(",")] if isinstance(columns, str) else list(columns)
+        if col in wanted:
+            raise ValueError(f"--time {col}: the time column cannot also be analysed; drop it from --columns")
+        columns = [*wanted, col]
+    try:
+        table = load_table(args.file, columns=columns, dropna=args.dropna, schema={col: "time"})
+    except TypeError:  # a loader without schema support
+        table = load_table(args.file, columns=args.columns, dropna=args.dropna)
+    extra = getattr(table, "extra", None)
+    if extra is not None and col in extra:
+        return table, pd.Series(extra[col].to_numpy(), name=col)
+    # fallback: read the column with pandas (rows must align: no --dropna)
+    if args.dropna:
+        raise ValueError(f"--time {col} with --dropna needs a loader that keeps the time column")
+    try:
+        raw = pd.read_csv(args.file, usecols=[col])[col]
+    except ValueError:
+        raise ValueError(f"--time {col}: no column named {col!r} in {args.file}") from None
+    if len(raw) != table.values.shape[0]:
+        raise ValueError(f"--time {col}: {len(raw)} rows but the table has {table.values.shape[0]}")
+    return table, raw.rename(col)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -383,7 +566,24 @@ def run(args: argparse.Namespace) -> int:
 
     if args.block_size is not None and args.block_size < 1:
         raise ValueError(f"--block-size must be a positive integer, got {args.block_size}")
-    table = load_table(args.file, columns=args.columns, dropna=args.dropna)
+    if args.block is not None and args.time is None:
+        raise ValueError("--block needs --time COL (the date or year column that defines the blocks)")
+    if args.block is not None and args.block_size is not None:
+        raise ValueError("give --block (calendar blocks) or --block-size (rows per block), not both")
+    decluster: bool | int = False
+    if args.decluster is not None:
+        if args.decluster == "auto":
+            decluster = True
+        else:
+            try:
+                decluster = int(args.decluster)
+            except ValueError:
+                decluster = 0
+            if decluster < 1:
+                raise ValueError(
+                    f"--decluster: the run length must be a positive integer, got {args.decluster!r}"
+                )
+    table, time = _load_with_time(args, load_table)
     thresholds = parse_thresholds(args.threshold, list(table.columns))
     summary = diagnose_table(
         table,
@@ -392,6 +592,10 @@ def run(args: argparse.Namespace) -> int:
         tail=args.tail,
         seed=args.seed,
         source=str(args.file),
+        time=time,
+        block=args.block,
+        decluster=decluster,
+        bayes=bool(args.bayes),
     )
     if args.out:
         out = Path(args.out)
@@ -402,10 +606,10 @@ def run(args: argparse.Namespace) -> int:
         (out / "summary.json").write_text(
             json.dumps(to_jsonable(summary.to_dict()), indent=2, allow_nan=False), encoding="utf-8"
         )
-        figs = _write_figures(table, summary, out)
+        figs = _write_figures(table, summary, out, None if time is None else time.to_numpy())
         _write_index(summary, figs, out)
         n_png = sum(1 for items in figs.values() for _, f, _ in items if f)
-        msg = f"wrote summary.csv, summary.json, index.md and {n_png} figures to {out}"
+        msg = f"wrote summary.csv, summary.json, index.md, index.html and {n_png} figures to {out}"
         print(msg, file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print_json(summary.to_dict())

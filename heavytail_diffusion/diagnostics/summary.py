@@ -71,17 +71,7 @@ def _fit_gpd(y: np.ndarray, threshold: float, rule: str) -> tuple[dict, evt.GPDF
         if rule == "user":  # the user's own threshold is wrong: let the caller see it
             raise
         return {"threshold": float(threshold), "threshold_rule": rule, **_err(exc)}, None
-    d = {
-        "threshold": fit.threshold,
-        "threshold_rule": rule,
-        "shape": fit.shape,
-        "scale": fit.scale,
-        "se_shape": fit.se_shape,
-        "se_scale": fit.se_scale,
-        "nllh": fit.nllh,
-        "n_exceedances": fit.n_exceedances,
-        "rate": fit.rate,
-    }
+    d = _gpd_dict(fit, rule)
     return d, fit
 
 
@@ -114,6 +104,74 @@ def _return_levels(fit, periods, data, obs_per_block=None) -> list[dict]:
     return rows
 
 
+YEAR_PERIODS = (10.0, 50.0, 100.0)  # return periods in years (a time column given)
+MIN_MAXIMA_WARN = 20
+MIN_EXCEEDANCES_WARN = 30
+
+
+def _gpd_dict(fit: evt.GPDFit, rule: str) -> dict:
+    d = {
+        "threshold": fit.threshold,
+        "threshold_rule": rule,
+        "shape": fit.shape,
+        "scale": fit.scale,
+        "se_shape": fit.se_shape,
+        "se_scale": fit.se_scale,
+        "nllh": fit.nllh,
+        "n_exceedances": fit.n_exceedances,
+        "rate": fit.rate,
+    }
+    if fit.shape < -0.5:
+        # the observed information does not give valid standard errors for xi < -1/2 (Smith 1985)
+        d["se_shape"] = d["se_scale"] = None
+        d["se_note"] = (
+            f"no standard errors: xi = {fit.shape:.3g} < -0.5, where they are not valid (Smith 1985)"
+        )
+    return d
+
+
+def _hill_part(y: np.ndarray, seed) -> tuple[dict, tail_index.Estimate | None]:
+    try:
+        est = tail_index.hill(y, seed=seed)
+    except (DataError, NumericalError, ValueError) as exc:
+        return _err(exc), None
+    top = np.sort(y)[-(est.k + 1) :]
+    if np.unique(top).size < 3:
+        return {
+            "error": f"degenerate: the {est.k + 1} largest values take {np.unique(top).size} distinct "
+            "value(s); the Hill estimate and its interval are meaningless for such data"
+        }, None
+    d = {
+        "xi": est.value,
+        "ci_low": est.ci_low,
+        "ci_high": est.ci_high,
+        "k": est.k,
+        "threshold": est.threshold,
+        "level": est.level,
+        "ci_method": est.ci_method,
+        "k_method": est.k_method,
+    }
+    return d, est
+
+
+def _gev_dict(gev: evt.GEVFit, **extra) -> dict:
+    d = {
+        "loc": gev.loc,
+        "scale": gev.scale,
+        "shape": gev.shape,
+        "se_loc": gev.se_loc,
+        "se_scale": gev.se_scale,
+        "se_shape": gev.se_shape,
+        "nllh": gev.nllh,
+        "n_blocks": gev.n,
+        **extra,
+    }
+    if gev.shape < -0.5:
+        d["se_loc"] = d["se_scale"] = d["se_shape"] = None
+        d["se_note"] = f"no standard errors: xi = {gev.shape:.3g} < -0.5, where they are not valid"
+    return d
+
+
 def diagnose_column(
     x,
     threshold: float | str = "auto",
@@ -121,77 +179,142 @@ def diagnose_column(
     tail: str = "upper",
     seed=0,
     name: str = "x",
+    *,
+    time=None,
+    block: str | None = None,
+    decluster: bool | int = False,
+    bayes: bool | dict = False,
 ) -> dict:
     """Extreme-value diagnostics of one sample, as a nested JSON-ready dictionary.
 
     All quantities refer to the upper tail of y = x (``tail="upper"``), y = -x (``"lower"``) or y = |x|
     (``"both"``); thresholds, quantiles and return levels are on that scale (key ``"scale"``).
 
+    What is computed adapts to the input: ``block_size=1`` (the rows are block maxima, e.g. annual maxima)
+    gets the GEV analysis only (no Hill index, GPD or tail quantiles, which assume a full sample).
+    ``time`` makes return periods count years: for the GPD through the number of exceedances per year,
+    for the GEV of calendar blocks (``block``) through the number of blocks per year.
+
     Keys
     ----
     n : sample size.
     hill : {xi, ci_low, ci_high, k, threshold, level, ci_method, k_method}: Hill estimate of xi at the
         automatic k (Danielsson double bootstrap) with a percentile-bootstrap 95% interval (seeded), or
-        {error}.
+        {error} (also when the top order statistics take fewer than 3 distinct values: degenerate).
     gpd : {threshold, threshold_rule, shape, scale, se_shape, se_scale, nllh, n_exceedances, rate}: MLE of
         the generalised Pareto distribution of the excesses y - u over the threshold u (shape xi > 0:
-        heavy tail; standard errors from the observed information), or {threshold, error}.
-    gev : only when ``block_size`` is given: {loc, scale, shape, se_loc, se_scale, se_shape, nllh,
-        n_blocks, block_size} for the maxima of consecutive blocks of ``block_size`` rows
-        (``block_size=1``: the rows already are block maxima).
-    return_levels : {unit, level, gpd: [...], gev: [...]}: levels exceeded on average once per period,
-        each {period, value, ci_low, ci_high, method} with a profile-likelihood interval (delta method as a
-        fallback). The unit is "observations" (periods 100, 1000, 10000) without a block size and "blocks"
-        (periods 10, 100) with one; GPD periods that would fall below the threshold are left out.
+        heavy tail; standard errors from the observed information, None with ``se_note`` for xi < -1/2), or
+        {threshold, error}.  With ``time``: also ``exceedances_per_year``.
+    declustered : only with ``decluster``: runs declustering of the exceedances of u (``decluster=True``:
+        the Ferro-Segers automatic run length; an int: that run length), {run_length, run_length_rule,
+        n_clusters, extremal_index_intervals, extremal_index_runs} and the GPD fit of the cluster peaks.
+    gev : only with ``block_size`` or ``block``: {loc, scale, shape, se_loc, se_scale, se_shape, nllh,
+        n_blocks, block_size or block}.
+    bayes : only with ``bayes``: posterior summaries of the GPD (or, for block maxima, GEV) parameters and
+        return levels (:mod:`.bayes`).
+    return_levels : {unit, level, gpd: [...], gev: [...], gpd_declustered: [...]}: levels exceeded on
+        average once per period, each {period, value, ci_low, ci_high, method} with a profile-likelihood
+        interval (delta method as a fallback). The unit is "years" with ``time`` (periods 10, 50, 100),
+        "observations" (periods 100, 1000, 10000) without a block size and "blocks" (10, 100) with one.
     quantiles : empirical q0.9 ... q0.999 (numpy's linear interpolation), var_0.99 and es_0.99 (empirical
-        value at risk and expected shortfall of y), weissman_q0.9999 (Hill/Weissman extrapolation at the
-        Hill k; error entry when the Hill fit failed) and gpd_q0.9999 (from the GPD tail fit).
+        value at risk and expected shortfall of y; es is None when the fitted xi >= 1, an infinite mean),
+        weissman_q0.9999 (Hill/Weissman extrapolation at the Hill k) and gpd_q0.9999 (GPD tail fit).
+    warnings : list of str: xi >= 1 (infinite mean), fewer than 20 maxima or 30 exceedances.
 
     Parts that cannot be computed for this sample (e.g. Hill on a tail with non-positive values, a GPD
     fit that does not converge) hold ``{"error": message}``; invalid input (NaN, constant data, a
     user-given threshold at or above the maximum) raises :class:`DataError`.
     """
+    from . import time_blocks
+
     x = check_array(x, name, ndim=1, min_rows=10, allow_constant=False, columns=[name])
     y = oriented(x, tail)
     out: dict = {"n": int(y.size), "tail": tail, "scale": _SCALE[tail].replace("x", name)}
+    notes: list[str] = []
+    maxima_only = block_size == 1
+    if block is not None and time is None:
+        raise DataError(f"column {name!r}: block={block!r} needs a time column (dates or years)")
+    if block is not None and block_size is not None:
+        raise ValueError("give block (calendar blocks from the time column) or block_size (rows), not both")
+    years = None
+    if time is not None:
+        if len(time) != y.size:
+            raise DataError(f"column {name!r}: the time column has {len(time)} rows, the data {y.size}")
+        kind, tvals = time_blocks.as_time(time, "time")
+        order = np.argsort(tvals.asi8 if kind == "datetime" else tvals, kind="stable")
+        y, x = y[order], x[order]  # time order, for declustering
+        time = tvals[order]
+        years = time_blocks.observation_years(time)
+        out["years"] = years
 
-    try:
-        est = tail_index.hill(y, seed=seed)
-        out["hill"] = {
-            "xi": est.value,
-            "ci_low": est.ci_low,
-            "ci_high": est.ci_high,
-            "k": est.k,
-            "threshold": est.threshold,
-            "level": est.level,
-            "ci_method": est.ci_method,
-            "k_method": est.k_method,
-        }
-    except (DataError, NumericalError, ValueError) as exc:
-        est = None
-        out["hill"] = _err(exc)
+    est = None
+    if not maxima_only:
+        out["hill"], est = _hill_part(y, seed)
 
-    if isinstance(threshold, str):
-        if threshold != "auto":
-            raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
-        try:
-            u, rule = auto_threshold(y)
-        except (DataError, NumericalError) as exc:
-            u, rule = None, "auto"
-            out["gpd"] = {"threshold": None, "threshold_rule": rule, **_err(exc)}
-    elif isinstance(threshold, Real) and math.isfinite(threshold):
-        u, rule = float(threshold), "user"
-    else:
-        raise ValueError(f"threshold must be 'auto' or a finite number, got {threshold!r}")
     gfit = None
-    if u is not None:
+    if not maxima_only:
+        if isinstance(threshold, str):
+            if threshold != "auto":
+                raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
+            try:
+                u, rule = auto_threshold(y)
+            except (DataError, NumericalError) as exc:
+                u, rule = None, "auto"
+                out["gpd"] = {"threshold": None, "threshold_rule": rule, **_err(exc)}
+        elif isinstance(threshold, Real) and math.isfinite(threshold):
+            u, rule = float(threshold), "user"
+        else:
+            raise ValueError(f"threshold must be 'auto' or a finite number, got {threshold!r}")
+        if u is not None:
+            try:
+                out["gpd"], gfit = _fit_gpd(y, u, rule)
+            except DataError as exc:
+                raise DataError(f"column {name!r}: {exc.args[0]}") from None
+        if gfit is not None:
+            if years is not None:
+                out["gpd"]["exceedances_per_year"] = gfit.n_exceedances / years
+            if gfit.n_exceedances < MIN_EXCEEDANCES_WARN:
+                notes.append(
+                    f"only {gfit.n_exceedances} exceedances of the GPD threshold (fewer than "
+                    f"{MIN_EXCEEDANCES_WARN}): the shape and the return levels are very uncertain"
+                )
+
+    dfit = None
+    if decluster is not False and decluster is not None and gfit is not None:
+        from .declustering import fit_gpd_declustered
+
+        run = None if decluster is True else int(decluster)
         try:
-            out["gpd"], gfit = _fit_gpd(y, u, rule)
-        except DataError as exc:
-            raise DataError(f"column {name!r}: {exc.args[0]}") from None
+            dfit = fit_gpd_declustered(y, gfit.threshold, run, name=name)
+            c = dfit.clusters
+            out["declustered"] = {
+                "run_length": c.run_length,
+                "run_length_rule": c.run_length_rule,
+                "n_clusters": c.n_clusters,
+                "extremal_index_intervals": c.extremal_index_intervals,
+                "extremal_index_runs": c.extremal_index_runs,
+                **{k: v for k, v in _gpd_dict(dfit.gpd, "cluster peaks").items() if k != "threshold_rule"},
+            }
+        except (DataError, NumericalError) as exc:
+            out["declustered"] = _err(exc)
 
     rl: dict = {"level": CI_LEVEL, "method": "profile likelihood (delta method if the profile fails)"}
-    if block_size is not None:
+    npp = None if years is None else y.size / years
+    gev = None
+    if block is not None:
+        rl["unit"] = "years"
+        try:
+            bm = time_blocks.block_maxima_by_time(y, time, block=block, name=name)
+            gev = evt.fit_gev(bm.maxima)
+            out["gev"] = _gev_dict(gev, block=block, blocks_per_year=bm.blocks_per_year)
+            periods = time_blocks.gev_period_in_blocks(np.array(YEAR_PERIODS), bm.blocks_per_year)
+            rl["gev"] = _return_levels(gev, periods, bm.maxima)
+            for row, T in zip(rl["gev"], YEAR_PERIODS):
+                row["period"] = T
+            maxima = bm.maxima
+        except (DataError, NumericalError, ValueError) as exc:
+            out["gev"] = {"block": block, **_err(exc)}
+    elif block_size is not None:
         b = check_positive_int(block_size, "block_size")
         rl["unit"] = "blocks" if b > 1 else "observations (each row is a block maximum)"
         try:
@@ -199,47 +322,83 @@ def diagnose_column(
                 warnings.simplefilter("ignore", UserWarning)  # trailing incomplete block: reported below
                 maxima = evt.block_maxima(y, b)
             gev = evt.fit_gev(maxima)
-            out["gev"] = {
-                "loc": gev.loc,
-                "scale": gev.scale,
-                "shape": gev.shape,
-                "se_loc": gev.se_loc,
-                "se_scale": gev.se_scale,
-                "se_shape": gev.se_shape,
-                "nllh": gev.nllh,
-                "n_blocks": gev.n,
-                "block_size": b,
-                "n_dropped": int(y.size - b * maxima.size),
-            }
+            out["gev"] = _gev_dict(gev, block_size=b, n_dropped=int(y.size - b * maxima.size))
             rl["gev"] = _return_levels(gev, BLOCK_PERIODS, maxima)
         except (DataError, NumericalError, ValueError) as exc:
             out["gev"] = {"block_size": b, **_err(exc)}
+    if gev is not None and gev.n < MIN_MAXIMA_WARN:
+        notes.append(
+            f"only {gev.n} block maxima (fewer than {MIN_MAXIMA_WARN}): the GEV fit and its return levels are "
+            "very uncertain"
+        )
+    if years is not None:
+        rl["unit"] = "years"
         if gfit is not None:
-            rl["gpd"] = _return_levels(gfit, BLOCK_PERIODS, y, obs_per_block=float(b))
+            rl["gpd"] = _return_levels(gfit, YEAR_PERIODS, y, obs_per_block=npp)
+        if dfit is not None:
+            rl["gpd_declustered"] = _return_levels(
+                dfit.gpd, YEAR_PERIODS, dfit.clusters.peaks, obs_per_block=npp
+            )
+    elif block_size is not None:
+        if gfit is not None:
+            rl["gpd"] = _return_levels(gfit, BLOCK_PERIODS, y, obs_per_block=float(block_size))
+        if dfit is not None:
+            rl["gpd_declustered"] = _return_levels(
+                dfit.gpd, BLOCK_PERIODS, dfit.clusters.peaks, obs_per_block=float(block_size)
+            )
     else:
         rl["unit"] = "observations"
         if gfit is not None:
             rl["gpd"] = _return_levels(gfit, GPD_PERIODS_OBS, y)
+        if dfit is not None:
+            rl["gpd_declustered"] = _return_levels(dfit.gpd, GPD_PERIODS_OBS, dfit.clusters.peaks)
     out["return_levels"] = rl
 
-    qd: dict = {f"q{q:g}": float(np.quantile(y, q)) for q in EMPIRICAL_QS}
-    qd[f"var_{RISK_LEVEL:g}"] = quantiles.value_at_risk(y, RISK_LEVEL)
-    qd[f"es_{RISK_LEVEL:g}"] = quantiles.expected_shortfall(y, RISK_LEVEL)
-    key = f"weissman_q{WEISSMAN_Q:g}"
-    if est is not None:
+    if bayes:
+        from . import bayes as _bayes
+
+        opts = bayes if isinstance(bayes, dict) else {}
         try:
-            qd[key] = quantiles.weissman_quantile(y, WEISSMAN_Q, k=est.k, xi=est.value)
-        except (DataError, ValueError) as exc:
+            if gfit is not None:
+                post = _bayes.fit_gpd_bayes(y, gfit.threshold, seed=seed, **opts)
+                per = YEAR_PERIODS if years is not None else GPD_PERIODS_OBS
+                out["bayes"] = post.summary_dict(per, obs_per_block=npp)
+            elif gev is not None:
+                post = _bayes.fit_gev_bayes(maxima, seed=seed, **opts)
+                out["bayes"] = post.summary_dict(BLOCK_PERIODS if years is None else YEAR_PERIODS)
+            else:
+                out["bayes"] = {"error": "no GPD or GEV fit to compare with"}
+        except (DataError, NumericalError, ValueError) as exc:
+            out["bayes"] = _err(exc)
+
+    # the shape that decides whether the mean (and so the expected shortfall) exists
+    xi_fit = gfit.shape if gfit is not None else (gev.shape if gev is not None else None)
+    infinite_mean = xi_fit is not None and xi_fit >= 1.0
+    if infinite_mean:
+        notes.append(
+            f"xi = {xi_fit:.3g} >= 1: the fitted tail has an infinite mean; expected shortfall is not reported "
+            "and sample means of this variable do not converge"
+        )
+    if not maxima_only:
+        qd: dict = {f"q{q:g}": float(np.quantile(y, q)) for q in EMPIRICAL_QS}
+        qd[f"var_{RISK_LEVEL:g}"] = quantiles.value_at_risk(y, RISK_LEVEL)
+        qd[f"es_{RISK_LEVEL:g}"] = None if infinite_mean else quantiles.expected_shortfall(y, RISK_LEVEL)
+        key = f"weissman_q{WEISSMAN_Q:g}"
+        if est is not None:
+            try:
+                qd[key] = quantiles.weissman_quantile(y, WEISSMAN_Q, k=est.k, xi=est.value)
+            except (DataError, ValueError) as exc:
+                qd[key] = None
+                qd[key + "_error"] = _err(exc)["error"]
+        else:
             qd[key] = None
-            qd[key + "_error"] = _err(exc)["error"]
-    else:
-        qd[key] = None
-    qd[f"gpd_q{WEISSMAN_Q:g}"] = (
-        float(gfit.threshold + evt.gpd_isf((1.0 - WEISSMAN_Q) / gfit.rate, gfit.shape, gfit.scale))
-        if gfit is not None and (1.0 - WEISSMAN_Q) < gfit.rate
-        else None
-    )
-    out["quantiles"] = qd
+        qd[f"gpd_q{WEISSMAN_Q:g}"] = (
+            float(gfit.threshold + evt.gpd_isf((1.0 - WEISSMAN_Q) / gfit.rate, gfit.shape, gfit.scale))
+            if gfit is not None and (1.0 - WEISSMAN_Q) < gfit.rate
+            else None
+        )
+        out["quantiles"] = qd
+    out["warnings"] = notes
     return out
 
 
@@ -249,6 +408,8 @@ def _flatten(d: Mapping, prefix: str = "") -> dict:
         name = f"{prefix}{key}"
         if isinstance(val, Mapping):
             flat.update(_flatten(val, name + "_"))
+        elif isinstance(val, list) and key == "warnings":
+            flat[name] = "; ".join(val)
         elif isinstance(val, list):  # return-level rows: one column per period
             for row in val:
                 p = f"{name}_{row['period']:g}"
@@ -282,6 +443,8 @@ class DiagnosticSummary:
     source: str = ""
     seed: int | None = 0
     thresholds: dict = field(default_factory=dict)
+    time_column: str | None = None
+    block: str | None = None
 
     def to_dict(self) -> dict:
         """Nested, JSON-ready dictionary: {source, tail, block_size, seed, columns: {name: {...}}}."""
@@ -289,6 +452,8 @@ class DiagnosticSummary:
             "source": self.source,
             "tail": self.tail,
             "block_size": self.block_size,
+            "time_column": self.time_column,
+            "block": self.block,
             "seed": self.seed,
             "columns": self.columns,
         }
@@ -322,6 +487,11 @@ def diagnose_table(
     tail: str = "upper",
     seed: int | None = 0,
     source: str = "",
+    *,
+    time=None,
+    block: str | None = None,
+    decluster: bool | int = False,
+    bayes: bool | dict = False,
 ) -> DiagnosticSummary:
     """Extreme-value diagnostics of every column of a table (see :func:`diagnose_column` for the content).
 
@@ -341,6 +511,16 @@ def diagnose_table(
         Seeds the bootstrap of the Hill interval and of the automatic k (results are reproducible).
     source : str
         Provenance recorded in the summary.
+    time : array-like or pandas Series, shape (n,), optional
+        Date (or integer year) of every row; return periods are then in years.  A Series' name is recorded.
+        With a :class:`~heavytail_diffusion.data.Table`, a name (str) picks ``X.extra[name]``.
+    block : {"year", "season", "month"}, optional
+        GEV of calendar-block maxima from ``time`` (instead of ``block_size``).
+    decluster : bool or int
+        Runs declustering of the exceedances (True: automatic run length; an int: that run length).
+    bayes : bool or dict
+        Also a Bayesian GPD (GEV for block maxima) fit by NUTS; a dict passes options to
+        :func:`heavytail_diffusion.diagnostics.bayes.fit_gpd_bayes` (e.g. ``{"num_samples": 500}``).
 
     Returns
     -------
@@ -353,6 +533,14 @@ def diagnose_table(
         NaN/inf, a constant column, fewer than 10 rows, an unknown column in ``threshold``, or a
         user-given threshold that leaves fewer than 10 exceedances in some column.
     """
+    time_name = None
+    if isinstance(time, str):
+        extra = getattr(X, "extra", None)
+        if extra is None or time not in extra:
+            raise DataError(f"time column {time!r} is not among the table's id/time columns")
+        time_name, time = time, extra[time]
+    elif isinstance(time, pd.Series):
+        time_name = None if time.name is None else str(time.name)
     if hasattr(X, "values") and hasattr(X, "columns") and hasattr(X, "source"):  # data.Table
         columns = list(X.columns) if columns is None else columns
         source = source or X.source
@@ -370,7 +558,31 @@ def diagnose_table(
         block_size = check_positive_int(block_size, "block_size")
     thr = _thresholds(threshold, names)
     res = {
-        nm: diagnose_column(A[:, j], thr[nm], block_size=block_size, tail=tail, seed=seed, name=nm)
+        nm: diagnose_column(
+            A[:, j],
+            thr[nm],
+            block_size=block_size,
+            tail=tail,
+            seed=seed,
+            name=nm,
+            time=None
+            if time is None
+            else np.asarray(time)
+            if not isinstance(time, pd.Series)
+            else time.to_numpy(),
+            block=block,
+            decluster=decluster,
+            bayes=bayes,
+        )
         for j, nm in enumerate(names)
     }
-    return DiagnosticSummary(res, tail=tail, block_size=block_size, source=source, seed=seed, thresholds=thr)
+    return DiagnosticSummary(
+        res,
+        tail=tail,
+        block_size=block_size,
+        source=source,
+        seed=seed,
+        thresholds=thr,
+        time_column=time_name,
+        block=block,
+    )
