@@ -77,6 +77,11 @@ def _set_threads(n: int) -> int | None:
     return previous
 
 
+def _short(task: Any, limit: int = 160) -> str:
+    text = repr(task)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _call(fn: Callable, task: Any, threads: int) -> Any:
     """Run one task on a worker with ``threads`` torch threads."""
     _set_threads(threads)
@@ -156,7 +161,7 @@ def _connect(workers: int, scheduler, threads: int):
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # its HTTP server (health checks) on a free port; no dashboard page
             silence_logs=logging.ERROR,
         )
     finally:
@@ -370,7 +375,7 @@ def run_tasks(
     if failures:
         i, exc = min(failures, key=lambda f: f[0])
         raise RuntimeError(
-            f"{len(failures)} of {len(tasks)} tasks failed; first: task {i} ({tasks[i]!r}): "
+            f"{len(failures)} of {len(tasks)} tasks failed; first: task {i} ({_short(tasks[i])}): "
             f"{type(exc).__name__}: {exc}"
             + (" (the finished ones are cached; rerun to resume)" if cache else "")
         ) from exc

@@ -56,6 +56,20 @@ def _chunk_task(task: dict) -> np.ndarray:
     return next(chunks).astype(np.float64, copy=False)
 
 
+def _frame(model, block: np.ndarray, names: list[str]) -> pd.DataFrame:
+    """Raw-scale rows as ``model.sample_frame`` gives them (labels and integer dtypes by the model's column
+    schema when it has one), under the output column names ``names``."""
+    schema = getattr(model, "schema_", None)
+    if schema is not None:
+        from .data import frame_from_values
+
+        frame = frame_from_values(block, schema)
+    else:
+        frame = pd.DataFrame(block)
+    frame.columns = names
+    return frame
+
+
 class _Writer:
     """Append DataFrame chunks to a parquet file (one row group each) or a CSV file."""
 
@@ -75,6 +89,8 @@ class _Writer:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self._pq is None:
                 self._pq = pq.ParquetWriter(self.path, table.schema)
+            elif table.schema != self._pq.schema:  # e.g. a column that came out integral in one chunk only
+                table = table.cast(self._pq.schema)
             self._pq.write_table(table, row_group_size=max(1, len(frame)))
         self._first = False
 
@@ -188,7 +204,7 @@ def write_sample(
     n_chunks = 0
     try:
         for block in blocks:
-            writer.write(pd.DataFrame(block, columns=names))
+            writer.write(_frame(fitted, block, names))
             bar.update(len(block))
             n_chunks += 1
         writer.close()

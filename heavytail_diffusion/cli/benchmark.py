@@ -1,4 +1,18 @@
-"""`heavytail benchmark`: list the synthetic benchmarks or write a seeded sample of one to CSV."""
+"""`heavytail benchmark`: list the synthetic benchmarks, write a seeded sample of one to CSV, or run a sweep.
+
+``heavytail benchmark run SWEEP.toml --out DIR`` runs the cells of ``analyses/benchmark_paper.py`` (one per
+benchmark and seed) through :func:`heavytail_diffusion.execution.run_tasks`: local Dask workers, or an
+existing cluster with ``--scheduler``. The sweep file (TOML or JSON) holds::
+
+    script = "benchmark_paper.py"   # optional, relative to the sweep file; default: the checkout's analyses/
+    mode = "quick"                  # base settings: "quick" or "full" (QUICK / FULL of the script)
+    [benches]                       # benchmark -> seeds (default: the mode's)
+    ht2d = [0]
+    ht10d = [0]
+    [settings]                      # overrides of the mode's settings, e.g. n_gen = 2000
+
+Finished cells are cached in ``DIR/cache`` so a rerun resumes an interrupted sweep (``--fresh`` recomputes).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +22,10 @@ import shutil
 import textwrap
 from pathlib import Path
 
-__all__ = ["HELP", "NAME", "add_arguments", "parse_params", "run"]
+__all__ = ["HELP", "NAME", "add_arguments", "load_sweep", "parse_params", "run"]
 
 NAME = "benchmark"
-HELP = "synthetic heavy-tailed benchmarks with ground truth: list them, or sample one to CSV"
+HELP = "synthetic heavy-tailed benchmarks with ground truth: list them, sample one to CSV, or run a sweep"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +45,163 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="benchmark parameter, repeatable (e.g. --param dim=50 --param xi=0.3,0.5 --param margin=t)",
     )
+    r = sub.add_parser(
+        "run",
+        help="run a sweep of the paper benchmarks (TOML/JSON file) on local Dask workers or a cluster",
+        description=__doc__.split("\n\n", 1)[1].split("Finished")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("config", help="sweep description, .toml or .json")
+    r.add_argument(
+        "--out", required=True, help="output folder (parts/, results.csv, report.md, figures, cache/)"
+    )
+    r.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes (default: one per core; 1: in process)",
+    )
+    r.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="existing Dask scheduler, tcp://host:8786"
+    )
+    r.add_argument(
+        "--fresh", action="store_true", help="recompute every cell (drop the cache of an earlier run)"
+    )
     parser.set_defaults(_parser=parser)
+
+
+def _read_config(path: Path) -> dict:
+    import json
+
+    if not path.is_file():
+        raise FileNotFoundError(f"sweep file {path} does not exist")
+    text = path.read_text()
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if path.suffix.lower() != ".toml":
+        raise ValueError(f"sweep file {path} must be .toml or .json")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise ValueError(
+                f"{path}: reading TOML needs Python >= 3.11 or the tomli package; use JSON"
+            ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _import_script(path: Path):
+    """Import the benchmark script as the module ``benchmark_paper`` (its code is shipped to the workers)."""
+    import importlib.util
+    import sys
+
+    from ..execution import register_by_value
+
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"benchmark script {path} does not exist (set script = ... in the sweep file)"
+        )
+    name = path.stem
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    register_by_value(module)
+    for helper in ("bench_method",):  # the script's own imports from analyses/
+        if helper in sys.modules:
+            register_by_value(sys.modules[helper])
+    return module
+
+
+def load_sweep(path) -> tuple[object, str, dict, list[dict]]:
+    """Read a sweep file: the benchmark script module, the mode, its settings with the file's overrides, and
+    the tasks (one per benchmark and seed).
+
+    Raises
+    ------
+    ValueError
+        For an unknown key, mode, benchmark or setting (named in the message).
+    """
+    path = Path(path)
+    conf = _read_config(path)
+    unknown = sorted(set(conf) - {"script", "mode", "benches", "settings"})
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {unknown}; allowed: script, mode, benches, settings")
+    if "script" in conf:
+        script = (path.parent / conf["script"]).resolve()
+    else:
+        script = Path(__file__).resolve().parents[2] / "analyses" / "benchmark_paper.py"
+    mod = _import_script(script)
+    mode = conf.get("mode", "quick")
+    if mode not in ("quick", "full"):
+        raise ValueError(f"{path}: mode must be 'quick' or 'full', got {mode!r}")
+    cfg = dict(mod.QUICK if mode == "quick" else mod.FULL)
+    settings = conf.get("settings", {})
+    bad = sorted(set(settings) - set(cfg) - {"prior_ablation_every_seed"})
+    if bad:
+        raise ValueError(f"{path}: unknown setting(s) {bad}; the {mode} settings are {sorted(cfg)}")
+    cfg.update(settings)
+    if "benches" in conf:
+        benches = conf["benches"]
+        wrong = sorted(set(benches) - set(mod.BENCHES))
+        if wrong:
+            raise ValueError(f"{path}: unknown benchmark(s) {wrong}; choose from {sorted(mod.BENCHES)}")
+        for key, seeds in benches.items():
+            if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds)):
+                raise ValueError(
+                    f"{path}: benches.{key} must be a non-empty list of int seeds, got {seeds!r}"
+                )
+        cfg["benches"] = {k: list(v) for k, v in benches.items()}
+    return mod, mode, cfg, mod.sweep_tasks(cfg)
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    import time
+
+    import pandas as pd
+
+    from ..execution import run_tasks
+
+    mod, mode, cfg, tasks = load_sweep(args.config)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder")
+    cache = out / "cache"
+    if args.fresh and cache.is_dir():
+        shutil.rmtree(cache)
+    cells = ", ".join(f"{t['bench']} s{t['seed']}" for t in tasks)
+    print(f"{len(tasks)} cells ({cells}) -> {out}")
+    t0 = time.perf_counter()
+    results = run_tasks(
+        mod.cell,
+        tasks,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        cache_dir=cache,
+        desc="benchmark cells",
+    )
+    wall = time.perf_counter() - t0
+    mod.write_parts(tasks, results, out / "parts")
+    df = pd.concat([pd.DataFrame(r) for r in results], ignore_index=True)
+    df.to_csv(out / "results.csv", index=False)
+    for key in dict.fromkeys(df["bench"]):
+        mod._nfe_figure(df, key, out / f"nfe_{key}.png")
+    md = mod.report(df, cfg, mode, out).replace(f"](results/benchmark_paper/{mode}/", "](")
+    (out / "report.md").write_text(md + "\n")
+    print(
+        f"{len(df)} rows from {len(tasks)} cells in {wall:.0f} s: {out / 'results.csv'}, {out / 'report.md'}"
+    )
+    return 0
 
 
 def parse_params(items: list[str]) -> dict:
@@ -75,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
     from ..benchmarks import get_benchmark, list_benchmarks
 
     action = getattr(args, "action", None)
+    if action == "run":
+        return _run_sweep(args)
     if action == "list":
         df = list_benchmarks()
         if args.json:
