@@ -28,6 +28,7 @@ import pickle
 import re
 import shutil
 import socket
+import threading
 import uuid
 from pathlib import Path
 
@@ -71,7 +72,8 @@ def _lock_path(path: Path) -> Path:
     return path.parent / f".{path.name}.lock"
 
 
-_HELD: set[str] = set()  # lock files held by this process (folder_lock is re-entrant within a process)
+#: (lock file, thread) pairs held here: folder_lock is re-entrant within a thread, exclusive between threads
+_HELD: set[tuple[str, int]] = set()
 
 
 def _lock_owner_alive(text: str) -> bool:
@@ -97,7 +99,7 @@ def folder_lock(path):
     """Hold the write lock of the model folder ``path`` (a file ``.<name>.lock`` in its parent).
 
     A second writer, in this or another process on the machine, gets a :class:`ModelFileError` at once. A
-    lock left by a process that no longer runs (a crash) is taken over. Re-entrant within a process.
+    lock left by a process that no longer runs (a crash) is taken over. Re-entrant within a thread.
 
     Raises
     ------
@@ -107,7 +109,7 @@ def folder_lock(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = _lock_path(path)
-    key = str(lock.resolve())
+    key = (str(lock.resolve()), threading.get_ident())
     if key in _HELD:
         yield lock
         return

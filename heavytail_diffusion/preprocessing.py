@@ -127,9 +127,42 @@ class Preprocessor:
 
     @classmethod
     def from_state(cls, config: dict, arrays: dict) -> Preprocessor:
-        obj = cls(list(config["methods"]))
-        obj.methods_ = tuple(config["methods"])
-        obj.loc_ = np.asarray(arrays["loc"], dtype=np.float64)
-        obj.scale_ = np.asarray(arrays["scale"], dtype=np.float64)
-        obj.n_features_in_ = len(obj.methods_)
+        """Rebuild a fitted preprocessor from :meth:`get_state`, checking every value's domain.
+
+        Raises
+        ------
+        ModelFileError
+            For an unknown transform name, loc/scale of the wrong length, a non-finite loc, or a scale that
+            is not a finite number > 0 (a tampered or corrupt model file).
+        """
+        from .errors import ModelFileError
+
+        methods = config.get("methods") if isinstance(config, dict) else None
+        if not isinstance(methods, list) or not methods or not all(isinstance(m, str) for m in methods):
+            raise ModelFileError("preprocessor: 'methods' must be a non-empty list of transform names")
+        unknown = sorted({m for m in methods if m not in TRANSFORMS})
+        if unknown:
+            raise ModelFileError(
+                f"preprocessor: unknown transform(s) {unknown}; known: {', '.join(TRANSFORMS)}"
+            )
+        if "loc" not in arrays or "scale" not in arrays:
+            raise ModelFileError("preprocessor: the saved state lacks 'loc' or 'scale'")
+        loc = np.asarray(arrays["loc"], dtype=np.float64)
+        scale = np.asarray(arrays["scale"], dtype=np.float64)
+        d = len(methods)
+        if loc.shape != (d,) or scale.shape != (d,):
+            raise ModelFileError(
+                f"preprocessor: loc and scale must have {d} values (one per column), got shapes "
+                f"{loc.shape} and {scale.shape}"
+            )
+        if not np.isfinite(loc).all() or not (np.isfinite(scale).all() and (scale > 0).all()):
+            j = int(np.argmax(~np.isfinite(loc) | ~(np.isfinite(scale) & (scale > 0))))
+            raise ModelFileError(
+                f"preprocessor: column {j} has loc {float(loc[j])!r} and scale {float(scale[j])!r}; a finite loc and a "
+                "finite scale > 0 are required"
+            )
+        obj = cls(list(methods))
+        obj.methods_ = tuple(methods)
+        obj.loc_, obj.scale_ = loc, scale
+        obj.n_features_in_ = d
         return obj

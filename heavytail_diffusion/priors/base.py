@@ -119,8 +119,46 @@ class Prior:
             self = cls(**config)
             self.sigma_T_ = float(state["sigma_T"])
             self.n_features_in_ = int(state["n_features_in"])
+            if not (np.isfinite(self.sigma_T_) and self.sigma_T_ >= 0) or self.n_features_in_ < 1:
+                raise ValueError(
+                    f"sigma_T = {self.sigma_T_!r} and n_features_in = {self.n_features_in_} (need a finite "
+                    "sigma_T >= 0 and at least one column)"
+                )
             self._load_state(state)
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            # the fitted attributes some priors carry, each within its domain (a tampered file fails here,
+            # not with a linear-algebra error at sampling time)
+            d = self.n_features_in_
+            margins = getattr(self, "margins_", None)
+            if margins is not None and getattr(margins, "n_features_in_", d) != d:
+                raise ValueError(f"the marginals describe {margins.n_features_in_} columns, the prior {d}")
+            corr = getattr(self, "corr_", None)
+            if corr is not None:
+                if corr.shape != (d, d) or not np.isfinite(corr).all() or not np.allclose(corr, corr.T):
+                    raise ValueError(f"the copula correlation must be a finite symmetric {d} x {d} matrix")
+                if not np.allclose(np.diag(corr), 1.0) or np.any(np.abs(corr) > 1.0 + 1e-12):
+                    raise ValueError(
+                        "the copula correlation must have a unit diagonal and entries in [-1, 1]"
+                    )
+                try:
+                    np.linalg.cholesky(corr)
+                except np.linalg.LinAlgError:
+                    raise ValueError("the copula correlation matrix is not positive definite") from None
+            ranks = getattr(self, "ranks_", None)
+            if ranks is not None and (ranks.size == 0 or ranks.min() < 1 or ranks.max() > ranks.shape[0]):
+                raise ValueError(f"the empirical copula's ranks must lie in 1..{ranks.shape[0]}")
+            df = getattr(self, "df_", None)
+            if df is not None and not (np.isfinite(df) and df > 0):
+                raise ValueError(f"the t copula's degrees of freedom must be finite and > 0, got {df!r}")
+            perms = getattr(self, "perms_", None)
+            if perms is not None and not all(sorted(row) == list(range(d)) for row in np.atleast_2d(perms)):
+                raise ValueError(f"the flow's permutations must each be a permutation of 0..{d - 1}")
+            for name in ("loc_", "scale_"):
+                v = getattr(self, name, None)
+                if v is not None and (np.shape(v) != (d,) or not np.isfinite(v).all()):
+                    raise ValueError(f"{name.rstrip('_')} must hold {d} finite values")
+            if getattr(self, "scale_", None) is not None and not np.all(self.scale_ > 0):
+                raise ValueError("every scale must be > 0")
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
             raise ModelFileError(f"cannot rebuild a {cls.__name__} from the saved state: {exc}") from exc
         return self
 

@@ -255,6 +255,8 @@ class GPDTailMarginal:
     @classmethod
     def from_state(cls, config: dict, state: dict) -> GPDTailMarginal:
         """Rebuild a fitted marginal from :meth:`get_config` and :meth:`state_dict` output."""
+        from ..errors import ModelFileError
+
         self = cls(**config)
         self.knots_x_ = np.asarray(state["knots_x"], dtype=np.float64)
         self.knots_p_ = np.asarray(state["knots_p"], dtype=np.float64)
@@ -264,6 +266,36 @@ class GPDTailMarginal:
         self.zeta_, self.n_exceedances_, self.n_samples_ = float(zeta), int(k), int(n)
         if self.knots_x_.ndim != 1 or self.knots_x_.shape != self.knots_p_.shape or self.knots_x_.size < 2:
             raise DataError("marginal state is malformed: knots_x and knots_p must be 1-D, equal length >= 2")
+        # every value within the domain the fit produces (a tampered file must not load and sample)
+        max_shape = float(self.max_shape)
+        problems = []
+        if not (np.isfinite(max_shape) and 0 <= max_shape <= 10):
+            problems.append(f"max_shape = {max_shape!r} (expected a finite number in [0, 10])")
+        for side in ("upper", "lower"):
+            u, xi, sigma = (getattr(self, f"{a}_{side}_") for a in ("threshold", "shape", "scale"))
+            if not (np.isfinite(sigma) and sigma > 0):
+                problems.append(f"{side} GPD scale = {sigma!r} (expected a finite number > 0)")
+            # the fit caps xi at max_shape; a bounded tail (xi < 0) is finite whatever its shape (the
+            # method-of-moments fallback can give xi < -1)
+            if not (np.isfinite(xi) and xi <= max(max_shape, 0.0)):
+                problems.append(f"{side} GPD shape = {xi!r} (the fit allows xi <= max_shape = {max_shape:g})")
+            if not np.isfinite(u):
+                problems.append(f"{side} threshold = {u!r}")
+        if not (np.isfinite(self.knots_x_).all() and np.all(np.diff(self.knots_x_) > 0)):
+            problems.append("knots_x must be finite and strictly increasing")
+        p = self.knots_p_
+        if not (np.isfinite(p).all() and np.all(p > 0) and np.all(p < 1) and np.all(np.diff(p) >= 0)):
+            problems.append("knots_p must be non-decreasing probabilities in (0, 1)")
+        if not (
+            0 < self.zeta_ < 0.5 and 1 <= self.n_exceedances_ and 2 * self.n_exceedances_ < self.n_samples_
+        ):
+            problems.append(
+                f"tail counts (zeta {self.zeta_!r}, k {self.n_exceedances_}, n {self.n_samples_})"
+            )
+        if not self.threshold_lower_ < self.threshold_upper_:
+            problems.append("the lower threshold must lie below the upper one")
+        if problems:
+            raise ModelFileError(f"GPD-tailed marginal out of its domain: {'; '.join(problems)}")
         return self
 
     def _check_fitted(self) -> None:
