@@ -446,7 +446,8 @@ def fit_gpd(x, threshold: float) -> GPDFit:
         c = 2.0 ** np.floor(np.log2(ymax))
         f = fit_gpd(y / c, 0.0)  # all excesses are > 0 = the threshold on that scale
         jac = np.diag([c, 1.0])
-        cov = jac @ f.cov @ jac
+        with np.errstate(over="ignore", under="ignore"):
+            cov = jac @ f.cov @ jac  # may over/underflow far from 1; return_level then refits on data / c
         return GPDFit(
             threshold=u,
             shape=f.shape,
@@ -885,6 +886,25 @@ def fit_gev(maxima) -> GEVFit:
         )
     if np.all(x == x[0]):
         raise DataError(f"maxima is constant (every value is {x[0]:g}); a GEV cannot be fitted")
+    c = _unit(x)
+    if c != 1.0:
+        # location-scale equivariance: fit x / c (c a power of two: exact) and map back; squares of maxima
+        # near 1e200 overflow and those near 1e-300 underflow otherwise
+        f = fit_gev(x / c)
+        jac = np.diag([c, c, 1.0])
+        with np.errstate(over="ignore", under="ignore"):
+            cov = jac @ f.cov @ jac
+        return GEVFit(
+            loc=f.loc * c,
+            scale=f.scale * c,
+            shape=f.shape,
+            se_loc=f.se_loc * c,
+            se_scale=f.se_scale * c,
+            se_shape=f.se_shape,
+            cov=cov,
+            nllh=f.nllh + x.size * float(np.log(c)),
+            n=f.n,
+        )
     p, f, hess = _gev_mle(x)
     cov = _cov_from_hessian(hess, "GEV fit")
     se = np.sqrt(np.diag(cov))
@@ -899,6 +919,14 @@ def fit_gev(maxima) -> GEVFit:
         nllh=float(f),
         n=int(x.size),
     )
+
+
+def _unit(x: np.ndarray) -> float:
+    """1, or a power of two bringing max |x| near 1 when it lies outside [2^-60, 2^60] (for rescaled fits)."""
+    m = float(np.max(np.abs(x)))
+    if m == 0.0 or 2.0**-60 < m < 2.0**60:
+        return 1.0
+    return float(2.0 ** np.floor(np.log2(m)))
 
 
 def block_maxima(x, block_size: int, *, return_index: bool = False):
@@ -1412,6 +1440,27 @@ def return_level(
         if not (isinstance(obs_per_block, Real) and np.isfinite(obs_per_block) and obs_per_block > 0):
             raise ValueError(f"obs_per_block must be a positive number, got {obs_per_block!r}")
     methods = ["delta", "profile"] if method == "both" else [method]
+    unit = fit.scale if isinstance(fit, GPDFit | GEVFit) else 1.0
+    if not 2.0**-60 < unit < 2.0**60:
+        # equivariance: compute on data / c with a refitted (identical up to c) model and scale back
+        if data is None:
+            raise ValueError(
+                f"the fit's scale ({unit:.3g}) is too large or small for its covariance to be used directly; "
+                "pass data= (the observations the fit used) and the levels are computed on rescaled data"
+            )
+        c = float(2.0 ** np.floor(np.log2(unit)))
+        xd = check_sample(data, "data", min_size=2) / c
+        sub = fit_gpd(xd, fit.threshold / c) if isinstance(fit, GPDFit) else fit_gev(xd)
+        if isinstance(fit, GPDFit) and (sub.n_total != fit.n_total):
+            from dataclasses import replace
+
+            sub = replace(sub, n_total=fit.n_total)
+        res = return_level(sub, period, data=xd, method=method, level=level, obs_per_block=obs_per_block)
+        if isinstance(res, ReturnLevel):
+            return ReturnLevel(res.period, res.value * c, res.ci_low * c, res.ci_high * c, res.method, res.level)
+        for col in ("value", "ci_low", "ci_high"):
+            res[col] = res[col] * c
+        return res
     zq = norm.ppf(0.5 + level / 2.0)
     prepared = None
     if "profile" in methods:
@@ -1520,6 +1569,12 @@ def mean_residual_life(x, thresholds=None, *, level: float = 0.95):
     u = np.asarray(thresholds, dtype=np.float64).ravel()
     if u.size == 0 or not np.all(np.isfinite(u)):
         raise ValueError("thresholds must be a non-empty array of finite numbers")
+    c = _unit(xs)
+    if c != 1.0:  # equivariance: squares of values near 1e200 overflow, near 1e-300 underflow
+        res = mean_residual_life(xs / c, u / c, level=level)
+        for col in ("threshold", "mean_excess", "ci_low", "ci_high"):
+            res[col] = res[col] * c
+        return res
     # suffix sums of the sorted data give every mean excess in O(n log n + T log n)
     csum = np.concatenate([np.cumsum(xs[::-1])[::-1], [0.0]])
     csq = np.concatenate([np.cumsum((xs**2)[::-1])[::-1], [0.0]])

@@ -356,6 +356,12 @@ def _estimate(
         raise DataError(
             f"Pickands at k={k} is undefined: X_(2k) == X_(4k) = {top[4 * k - 1]:g} (ties); choose another k"
         )
+    n_distinct = np.unique(top[: k + 1]).size
+    if n_distinct < min(3, k + 1):  # e.g. two-valued data, whose Hill estimate would be exactly 0
+        raise DataError(
+            f"degenerate sample: the {k + 1} largest values take only {n_distinct} distinct value(s), so the "
+            f"{method} estimate (and any interval) would be meaningless; the data are not a continuous tail"
+        )
     value = float(_TOP_FUN[method](top, k))
     if not np.isfinite(value):
         raise DataError(f"the {method} estimate at k={k} is not finite ({value}); the top values are tied")
