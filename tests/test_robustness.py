@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heavytail_diffusion.baselines import EVTCopulaBaseline
-from heavytail_diffusion.data import load_table
+from heavytail_diffusion.data import DataWarning, load_table
 from heavytail_diffusion.diagnostics import (
     block_maxima,
     diagnose_table,
@@ -456,3 +456,164 @@ def test_distances_are_equivariant_from_1e_minus_300_to_1e300(name, scale):
     value = f(x * scale, y * scale)
     assert base > 0 and np.isfinite(value) and value > 0
     assert value / scale**degree == pytest.approx(base, rel=1e-9)
+
+
+# ---- issue 13: the loader's silent-wrong-data cases ----------------------------------------------------
+
+
+def _year_rows(n=30):
+    return "".join(f"{1990 + i % 10},{i + 1.5},{(i + 1) ** 1.5:.3f}\n" for i in range(n))
+
+
+def test_header_with_fewer_names_than_fields_names_the_line(tmp_path):
+    f = tmp_path / "short.csv"
+    f.write_text("loss,alae\n" + _year_rows())
+    with pytest.raises(DataError, match=r"names 2 column\(s\) but the data rows have 3 fields") as info:
+        load_table(f)
+    assert "line 1" in str(info.value) and "1990" in str(info.value)
+
+
+@pytest.mark.parametrize("start", [0, 1])
+def test_a_written_row_index_is_dropped_with_a_note(tmp_path, start):
+    f = tmp_path / "indexed.csv"
+    frame = pd.DataFrame({"loss": np.arange(30.0) ** 1.5 + 1, "alae": np.arange(30) * 2.0 + 0.5})
+    frame.index += start
+    frame.to_csv(f)
+    with pytest.warns(DataWarning, match=f"dropped the first column .*values {start}..{start + 29}"):
+        table = load_table(f)
+    assert table.columns == ("loss", "alae")
+    np.testing.assert_array_equal(table.values, frame.to_numpy())
+
+
+def test_an_unnamed_first_column_that_is_not_an_index_is_kept(tmp_path):
+    f = tmp_path / "unnamed.csv"
+    rng = np.random.default_rng(3)
+    pd.DataFrame({"": rng.pareto(2, 30) + 1, "b": rng.pareto(3, 30) + 1}).to_csv(f, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        table = load_table(f)
+    assert table.d == 2
+
+
+def test_headerless_csv_is_an_error_suggesting_a_header(tmp_path):
+    f = tmp_path / "noheader.csv"
+    f.write_text(_year_rows())
+    with pytest.raises(DataError, match="no header line") as info:
+        load_table(f)
+    assert "x0,x1,x2" in str(info.value)
+
+
+def test_underflowing_literal_is_reported_with_its_column_and_line(tmp_path):
+    f = tmp_path / "under.csv"
+    f.write_text(
+        "a,b\n" + "".join(f"{(i + 1) ** 1.3:.3f},{(i + 1) * 1.5}\n" for i in range(29)) + "3,1e-400\n"
+    )
+    with pytest.warns(DataWarning, match=r"'1e-400' in column 'b', line 31, read as 0\.0"):
+        table = load_table(f)
+    assert table.values[-1, 1] == 0.0
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".xz"])
+def test_truncated_compressed_file_is_a_data_error(tmp_path, suffix):
+    import gzip
+    import lzma
+
+    blob = (gzip if suffix == ".gz" else lzma).compress(
+        ("a,b\n" + "".join(f"{i + 1},{(i + 1) * 1.5}\n" for i in range(3000))).encode()
+    )
+    f = tmp_path / f"t.csv{suffix}"
+    f.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(DataError, match="compressed file is truncated"):
+        load_table(f)
+
+
+def test_symlink_loop_and_dangling_link_are_named(tmp_path):
+    import os
+
+    os.symlink("b.csv", tmp_path / "a.csv")
+    os.symlink("a.csv", tmp_path / "b.csv")
+    with pytest.raises(DataError, match="symbolic link loop"):
+        load_table(tmp_path / "a.csv")
+    os.symlink("gone.csv", tmp_path / "dangling.csv")
+    with pytest.raises(DataError, match="symbolic link to gone.csv, which does not exist"):
+        load_table(tmp_path / "dangling.csv")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_utf16_and_utf32_files_are_named(tmp_path, encoding):
+    f = tmp_path / "wide.csv"
+    f.write_text("a,b\n" + "".join(f"{i + 1},{(i + 1) * 1.5}\n" for i in range(30)), encoding=encoding)
+    with pytest.raises(DataError, match=f"{encoding[:6].upper()}-encoded text; save it as UTF-8"):
+        load_table(f)
+
+
+# ---- issue 13: tampered model folders fail on load, naming what is out of its domain ----------------
+
+
+def _tamper(path, *, tensors=None, config=None):
+    import hashlib
+    import json
+
+    import torch
+
+    mpath, tpath = path / "model.json", path / "tensors.pt"
+    manifest = json.loads(mpath.read_text())
+    if tensors is not None:
+        state = torch.load(tpath, weights_only=True)
+        tensors(state)
+        torch.save(state, tpath)
+        manifest["tensors_sha256"] = hashlib.sha256(tpath.read_bytes()).hexdigest()
+    if config is not None:
+        config(manifest["config"])
+    mpath.write_text(json.dumps(manifest))
+
+
+def _set(match, index, value):
+    def edit(state):
+        key = next(k for k in state if match in k)
+        state[key] = state[key].clone()
+        state[key][index] = value
+
+    return edit
+
+
+def _symmetric_corr(value):
+    def edit(state):
+        _set("corr", (0, 1), value)(state)
+        _set("corr", (1, 0), value)(state)
+
+    return edit
+
+
+TAMPERED = [
+    ("scale-zero", {"tensors": _set("preprocessor.scale", 0, 0.0)}, "finite scale > 0"),
+    ("loc-shape", {"tensors": lambda s: s.update({"preprocessor.loc": s["preprocessor.loc"][:1]})}, "shapes"),
+    ("cube", {"config": lambda c: c["preprocessor"].update(methods=["cube", "robust"])}, "unknown transform"),
+    ("xi-50", {"tensors": _set(".upper", 1, 50.0)}, "upper GPD shape = 50.0"),
+    ("gpd-scale", {"tensors": _set(".lower", 2, -1.0)}, "lower GPD scale = -1.0"),
+    ("corr-not-pd", {"tensors": _symmetric_corr(1.5)}, "entries in \\[-1, 1\\]"),
+    ("corr-asymmetric", {"tensors": _set("corr", (0, 1), 0.9)}, "symmetric"),
+    ("knots-unsorted", {"tensors": _set("knots_x", 0, 1e9)}, "strictly increasing"),
+]
+
+
+@pytest.fixture(scope="module")
+def saved_copula(tmp_path_factory):
+    rng = np.random.default_rng(2)
+    X = np.column_stack([np.exp(rng.standard_t(3, 400)), rng.standard_t(3, 400)])
+    path = tmp_path_factory.mktemp("copula") / "model"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        EVTCopulaBaseline(copula="t").fit(X).save(path)
+    return path
+
+
+@pytest.mark.parametrize(("edit", "match"), [c[1:] for c in TAMPERED], ids=[c[0] for c in TAMPERED])
+def test_tampered_model_folder_fails_on_load(saved_copula, tmp_path, edit, match):
+    import shutil
+
+    path = tmp_path / "m"
+    shutil.copytree(saved_copula, path)
+    _tamper(path, **edit)
+    with pytest.raises(ModelFileError, match=match):
+        load_model(path)
