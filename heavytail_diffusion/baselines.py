@@ -43,7 +43,7 @@ class EDM(DiffusionModel):
         self._train(Z, float(self.sigma_max), rng)
 
     def _sample(self, n: int, rng: np.random.Generator, steps=None, sampler=None) -> np.ndarray:
-        x_T = float(self.sigma_max) * rng.standard_normal((n, self.n_features_in_))
+        x_T = float(self.sigma_max) * rng.standard_normal((n, self.n_channels_))
         return self._reverse(x_T, float(self.sigma_max), rng, steps=steps, sampler=sampler)
 
     def _get_state(self) -> tuple[dict, dict]:
@@ -81,7 +81,7 @@ class TEDM(EDM):
     def _sample(self, n: int, rng: np.random.Generator, steps=None, sampler=None) -> np.ndarray:
         nu = float(self.nu)
         kappa = rng.chisquare(nu, size=(n, 1)) / nu
-        x_T = float(self.sigma_max) * rng.standard_normal((n, self.n_features_in_)) / np.sqrt(kappa)
+        x_T = float(self.sigma_max) * rng.standard_normal((n, self.n_channels_)) / np.sqrt(kappa)
         return self._reverse(x_T, float(self.sigma_max), rng, steps=steps, sampler=sampler)
 
 
@@ -106,7 +106,7 @@ class OracleStart(TruncatedDiffusion):
 
     def _start(self, n: int, rng: np.random.Generator) -> np.ndarray:
         clean = np.asarray(self.oracle(n, int(rng.integers(2**31))), dtype=np.float64).reshape(n, -1)
-        Z = self.preprocessor_.transform(clean)
+        Z = self.preprocessor_.transform(self.encoder_.encode(clean, rng))
         return Z + self.sigma_T_ * rng.standard_normal(Z.shape)
 
 
@@ -155,10 +155,11 @@ class FlowBaseline(_PriorModel):
         n_layers: int = 4,
         hidden: int = 64,
         progress: bool = True,
-        preprocessing: str | list[str] = "robust",
+        preprocessing: str | list[str] = "auto",
+        schema=None,
         seed: int | None = 0,
     ):
-        super().__init__(preprocessing=preprocessing, seed=seed)
+        super().__init__(preprocessing=preprocessing, schema=schema, seed=seed)
         self.marginals = marginals
         self.base = base
         self.flow_steps = flow_steps
@@ -189,10 +190,11 @@ class EVTCopulaBaseline(_PriorModel):
         self,
         copula: str = "t",
         tail_fraction: float = 0.05,
-        preprocessing: str | list[str] = "robust",
+        preprocessing: str | list[str] = "auto",
+        schema=None,
         seed: int | None = 0,
     ):
-        super().__init__(preprocessing=preprocessing, seed=seed)
+        super().__init__(preprocessing=preprocessing, schema=schema, seed=seed)
         self.copula = copula
         self.tail_fraction = tail_fraction
 

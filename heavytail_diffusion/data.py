@@ -24,7 +24,9 @@ __all__ = [
     "MIN_ROWS",
     "DataWarning",
     "Table",
+    "as_table",
     "dataset_path",
+    "frame_from_values",
     "list_datasets",
     "load_dataset",
     "load_table",
@@ -702,6 +704,10 @@ def load_table(
                     + f"; {n_present - n_ok} of {n_present} values in this column are not numbers"
                 )
         spec = infer_column(name, raw, decl.get(name), named=named)
+        if spec is not None and spec.coded and len(spec.categories) == 1 and wanted is None:
+            skipped.append(name)
+            skip_notes.append(f"{name!r} (constant: every value is {spec.categories[0]!r})")
+            continue
         if spec is None:  # free text
             if wanted is not None:
                 raise DataError(_bad_value_message(name, col, first, origin))
@@ -1042,3 +1048,78 @@ def list_datasets() -> pd.DataFrame:
             for k, ds in _DATASETS.items()
         ]
     )
+
+
+def as_table(X, columns=None, schema=None, *, min_rows: int = MIN_ROWS) -> Table:
+    """The training table of a model: a :class:`Table` as it is (with ``schema`` declarations applied on
+    top of its own), a DataFrame or an array through :func:`load_table`; ``columns`` renames the columns
+    (arrays, DataFrames) or must list a Table's columns in order.
+    """
+    if isinstance(X, Table):
+        table = X
+        if columns is not None and tuple(map(str, columns)) != table.columns:
+            if len(columns) != table.d:
+                raise DataError(f"{len(columns)} column names given for {table.d} columns")
+            table = Table(table.values, tuple(map(str, columns)), table.source, table.skipped, table.n_dropped,
+                          schema=None, extra=table.extra)  # fmt: skip
+        if table.schema is None:
+            table = _with_schema(table, Schema([]))
+        return _with_schema(table, table.schema, decl=normalise_declarations(schema)) if schema else table
+    if isinstance(X, pd.DataFrame):
+        frame = X
+        if columns is not None:
+            if len(columns) != X.shape[1]:
+                raise DataError(f"{len(columns)} column names given for {X.shape[1]} columns")
+            frame = X.set_axis([str(c) for c in columns], axis=1)
+        return load_table(frame, schema=schema, min_rows=min_rows)
+    arr = np.asarray(X)
+    if arr.dtype == object or arr.dtype.kind in "US":
+        raise DataError(f"X must be numeric, got an array of dtype {arr.dtype} (pass a DataFrame for text columns)")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise DataError(f"X must be 2-D (n rows, d columns), got shape {arr.shape}")
+    if columns is not None:
+        if len(columns) != arr.shape[1]:
+            raise DataError(f"{len(columns)} column names given for {arr.shape[1]} columns")
+        frame = pd.DataFrame(arr, columns=[str(c) for c in columns])
+        table = load_table(frame, schema=schema, min_rows=min_rows)
+        return Table(table.values, table.columns, "ndarray", table.skipped, table.n_dropped, table.schema, table.extra)
+    return load_table(arr, schema=schema, min_rows=min_rows)
+
+
+def _with_schema(table: Table, schema: Schema, decl: dict | None = None) -> Table:
+    """``table`` with the specs of ``schema`` where present, inferred for the other columns, and the
+    declarations ``decl`` applied (re-inferred from the values). The value columns of a Table are data by
+    construction: they are never inferred as id/time."""
+    named = False
+    decl = decl or {}
+    extra_names = set(table.extra.columns) if table.extra is not None else set()
+    for name, d in decl.items():
+        if name in extra_names and d["kind"] not in ("id", "time"):
+            raise DataError(
+                f"column {name!r} was loaded as {schema[name].kind if name in schema else 'id/time'} and is not in "
+                "the table's values; declare its kind when loading (load_table(..., schema=...) / CLI --schema)"
+            )
+        if name not in table.columns and name not in extra_names:
+            raise DataError(f"schema names column {name!r}, which the table does not have ({', '.join(table.columns)})")
+    specs = []
+    for j, name in enumerate(table.columns):
+        old = schema[name] if name in schema else None
+        if name in decl:
+            if old is not None and old.coded:
+                if decl[name]["kind"] != "categorical":
+                    raise DataError(
+                        f"column {name!r} holds text categories {old.categories[:4]}; it cannot be declared "
+                        f"{decl[name]['kind']!r}"
+                    )
+                specs.append(old)
+                continue
+            if decl[name]["kind"] in ("id", "time"):
+                raise DataError(f"column {name!r}: declare id/time columns when loading the table")
+            specs.append(infer_column(name, pd.Series(table.values[:, j]), decl[name], named=named))
+        else:
+            specs.append(old or infer_column(name, pd.Series(table.values[:, j]), None, named=named))
+    extra_specs = [s for s in schema if s.name in extra_names]
+    return Table(table.values, table.columns, table.source, table.skipped, table.n_dropped,
+                 schema=Schema([*specs, *extra_specs]), extra=table.extra)  # fmt: skip

@@ -19,10 +19,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .data import Table
+from .data import Table, as_table, frame_from_values
+from .encoding import SchemaEncoder
 from .errors import DataError, ModelFileError, NumericalError
 from .persistence import flatten_state, load_folder, save_folder, unflatten_state
 from .preprocessing import Preprocessor
+from .schema import schema_declarations_jsonable
 from .validation import as_generator, check_array, check_positive_int, column_label
 
 __all__ = ["MODELS", "GenerativeModel", "list_models", "load_model", "make_model", "register_model"]
@@ -100,8 +102,9 @@ class GenerativeModel:
     #: Keyword options that ``sample`` accepts (e.g. ``("steps", "sampler")`` for diffusion models).
     sample_options: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, preprocessing: str | list[str] = "robust", seed: int | None = 0):
+    def __init__(self, preprocessing: str | list[str] = "auto", schema=None, seed: int | None = 0):
         self.preprocessing = preprocessing
+        self.schema = schema
         self.seed = seed
 
     # ---- hyperparameters ------------------------------------------------------------------------------
@@ -125,31 +128,41 @@ class GenerativeModel:
     def fit(self, X, columns=None) -> GenerativeModel:
         """Fit the generator to the rows of ``X``.
 
+        The column schema (:mod:`heavytail_diffusion.schema`: the table's, with this model's ``schema``
+        declarations on top, or inferred) decides how each column is encoded for the model
+        (:class:`~heavytail_diffusion.encoding.SchemaEncoder`): atoms and categories as discrete channels
+        modelled jointly with the rest, each continuous part mapped from its support onto the real line
+        (``preprocessing="auto"``: log for positive and one-sided bounded columns, robust scaling otherwise),
+        counts dequantised. Samples are decoded back into the support.
+
         Parameters
         ----------
         X : Table, DataFrame or array of shape (n, d)
-            Training data on the raw scale (finite, n >= 20).
+            Training data on the raw scale (finite, n >= 20). Id and time columns of a DataFrame are left
+            out with a note.
         columns : sequence of str, optional
             Column names (taken from a Table or DataFrame when not given).
         """
-        if isinstance(X, Table):
-            columns, X = (columns or X.columns), X.values
-        elif isinstance(X, pd.DataFrame):
-            columns = columns or [str(c) for c in X.columns]
-            X = X.to_numpy()
-        X = check_array(X, "X", min_rows=MIN_TRAIN_ROWS, columns=columns, allow_constant=False)
-        d = X.shape[1]
-        self.columns_ = tuple(columns) if columns is not None else tuple(f"x{j}" for j in range(d))
-        if len(self.columns_) != d:
-            raise DataError(f"{len(self.columns_)} column names given for {d} columns")
-        self.n_features_in_ = d
+        table = as_table(X, columns=columns, schema=self.schema, min_rows=MIN_TRAIN_ROWS)
+        X = check_array(table.values, "X", min_rows=MIN_TRAIN_ROWS, columns=table.columns, allow_constant=False)
+        self.columns_ = table.columns
+        self.schema_ = table.schema.select(table.columns)
+        self.n_features_in_ = X.shape[1]
         t0 = time.perf_counter()
-        self.preprocessor_ = Preprocessor(self.preprocessing).fit(X, columns=self.columns_)
-        Z = self.preprocessor_.transform(X)
+        # the encoder's noise (dequantisation, atom-row fills) has its own stream: tables without atoms,
+        # categories or counts keep the model's random stream of earlier versions
+        enc_rng = np.random.default_rng(None if self.seed is None else [int(self.seed), 5153])
+        self.encoder_ = SchemaEncoder(self.schema_, self.preprocessing).fit(X, seed=enc_rng)
+        C = self.encoder_.encode(X, enc_rng)
+        self.n_channels_ = C.shape[1]
+        self.preprocessor_ = Preprocessor(list(self.encoder_.channel_methods_)).fit(
+            C, columns=self.encoder_.channel_names_
+        )
+        Z = self.preprocessor_.transform(C)
         try:
             self._fit(Z, as_generator(self.seed))
         except DataError as exc:  # raised deep inside (e.g. a GPD margin): name the column, say what to do
-            raise DataError(self._explain_fit_error(str(exc), X)) from exc
+            raise DataError(self._explain_fit_error(str(exc), C)) from exc
         except ArithmeticError as exc:  # Python-float overflow in a fit: report it as numerical, with a fix
             raise NumericalError(
                 f"{self.name}: numerical overflow while fitting ({exc}); the values are too large on the "
@@ -158,18 +171,18 @@ class GenerativeModel:
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def _explain_fit_error(self, msg: str, X: np.ndarray) -> str:
-        """A fit error from inside the model, with column names and, for tied data, the fix."""
-        msg = re.sub(r"\bX column (\d+)\b", lambda m: column_label(self.columns_, int(m.group(1))), msg)
+    def _explain_fit_error(self, msg: str, C: np.ndarray) -> str:
+        """A fit error from inside the model, with the channel's column name and, for tied data, the fix."""
+        names = self.encoder_.channel_names_
+        msg = re.sub(r"\bX column (\d+)\b", lambda m: column_label(names, int(m.group(1))), msg)
         out = f"{self.name}: {msg}"
         if re.search(r"tied|are equal|distinct values", msg):
-            ties = [1.0 - np.unique(X[:, j]).size / len(X) for j in range(X.shape[1])]
+            ties = [1.0 - np.unique(C[:, j]).size / len(C) for j in range(C.shape[1])]
             j = int(np.argmax(ties))
             out += (
-                f" ({column_label(self.columns_, j)} repeats values in {ties[j]:.0%} of its rows; thresholds "
-                "are on the model's preprocessed scale). GPD tails need continuous data: break ties with "
-                "heavytail_diffusion.realdata.jitter_ties (counts: width 1) or use a model without GPD "
-                "margins (gaussian-start, edm)"
+                f" ({column_label(names, j)} repeats values in {ties[j]:.0%} of its rows). Declare the column's "
+                "point masses or grid so they are modelled apart from its continuous part: "
+                "schema={'col': 'positive:atoms=1e6'} or 'real:step=0.01' (CLI --schema COL=KIND:atoms=...,step=...)"
             )
         return out
 
@@ -293,7 +306,9 @@ class GenerativeModel:
         for _attempt in range(self.max_sample_retries + 1):
             Z = self._sample(len(todo), rng, **options)
             with np.errstate(over="ignore", invalid="ignore"):
-                X = self.preprocessor_.inverse_transform(Z)
+                C = self.preprocessor_.inverse_transform(Z)
+                C[~np.isfinite(C).all(axis=1)] = np.nan
+                X = self.encoder_.decode(C)  # into each column's support (atoms, categories, bounds)
             ok = np.isfinite(X).all(axis=1)
             out[todo[ok]] = X[ok]
             todo = todo[~ok]
@@ -307,8 +322,9 @@ class GenerativeModel:
         return out
 
     def sample_frame(self, n: int, seed=None, **options) -> pd.DataFrame:
-        """Like :meth:`sample`, as a DataFrame with the training column names."""
-        return pd.DataFrame(self.sample(n, seed=seed, **options), columns=list(self.columns_))
+        """Like :meth:`sample`, as a DataFrame with the training column names, categorical labels and
+        integer columns as integers."""
+        return frame_from_values(self.sample(n, seed=seed, **options), self.schema_)
 
     @property
     def nfe(self) -> int:
@@ -322,10 +338,13 @@ class GenerativeModel:
         if not self.saveable:
             raise ValueError(f"model {self.name!r} cannot be saved (it holds a user-supplied sampler)")
         params = {k: v for k, v in self.get_params().items()}
+        params["schema"] = schema_declarations_jsonable(self.schema)
         cfg, arrays = self._get_state()
-        config, tensors = flatten_state(
-            {"preprocessor": self.preprocessor_.get_state(), "model": (cfg, arrays)}
-        )
+        config, tensors = flatten_state({
+            "preprocessor": self.preprocessor_.get_state(),
+            "encoder": self.encoder_.get_state(),
+            "model": (cfg, arrays),
+        })  # fmt: skip
         config["params"] = params
         config["columns"] = list(self.columns_)
         config["fit_seconds"] = float(self.fit_seconds_)
@@ -338,6 +357,16 @@ class GenerativeModel:
         obj.n_features_in_ = len(obj.columns_)
         obj.fit_seconds_ = config.get("fit_seconds", float("nan"))
         obj.preprocessor_ = Preprocessor.from_state(*unflatten_state(config, tensors, "preprocessor"))
+        if "encoder" in config:
+            obj.encoder_ = SchemaEncoder.from_state(*unflatten_state(config, tensors, "encoder"))
+        else:  # saved before column schemas: every column real, one channel each
+            obj.encoder_ = SchemaEncoder.identity(obj.columns_, obj.preprocessor_.methods_)
+        if obj.encoder_.schema.names != obj.columns_:
+            raise ValueError("the saved schema does not match the saved column names")
+        if len(obj.encoder_.channel_methods_) != len(obj.preprocessor_.methods_):
+            raise ValueError("the saved encoder and preprocessor disagree on the number of channels")
+        obj.schema_ = obj.encoder_.schema
+        obj.n_channels_ = obj.encoder_.n_channels_
         mcfg, marrays = unflatten_state(config, tensors, "model")
         obj._set_state(mcfg, marrays)
         return obj
@@ -417,10 +446,11 @@ class DiffusionModel(GenerativeModel):
         quick: bool = False,
         device: str = "auto",
         progress: bool = True,
-        preprocessing: str | list[str] = "robust",
+        preprocessing: str | list[str] = "auto",
+        schema=None,
         seed: int | None = 0,
     ):
-        super().__init__(preprocessing=preprocessing, seed=seed)
+        super().__init__(preprocessing=preprocessing, schema=schema, seed=seed)
         self.steps = steps
         self.sampler = sampler
         self.rho = rho

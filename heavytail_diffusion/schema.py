@@ -32,8 +32,9 @@ Inference rules (:func:`infer_column`; conservative: a lower bound is never inve
 3. integers, distinct in every row, named like an id (id, key, policy, number, ...) or forming a
    consecutive run (row numbers) -> ``id``. Rules 1-3 need two or more columns (a one-column file is data).
 4. integers with at most ``max_integer_codes`` (5) distinct values -> ``categorical`` (codes, flags).
-5. other integers -> ``integer`` (``lower = 0`` when no value is negative; no atoms are inferred: the
-   dequantisation of counts reproduces every integer's frequency).
+5. other integers -> ``integer`` (``lower = 0`` when no value is negative). Atoms of counts are only
+   *spikes*: a value in more than ``atom_share`` of the rows and more than 3 times as frequent as each
+   neighbouring integer (structural zeros, heaps); the dequantisation reproduces the other frequencies.
 6. continuous: all values > 0 -> ``positive``; >= 0 with zeros -> ``nonnegative`` (atom at 0, whatever its
    share); otherwise ``real``.
 7. atoms: any value repeated in more than ``atom_share`` (5%) of the rows becomes an atom (e.g. a cap).
@@ -64,6 +65,7 @@ __all__ = [
     "infer_column",
     "infer_schema",
     "parse_schema_items",
+    "schema_declarations_jsonable",
 ]
 
 KINDS = ("real", "positive", "nonnegative", "bounded", "integer", "categorical", "id", "time")
@@ -376,6 +378,16 @@ def normalise_declarations(schema) -> dict[str, dict]:
     raise DataError(f"schema must be a dict (column -> kind), a Schema or None, got {type(schema).__name__}")
 
 
+def schema_declarations_jsonable(schema) -> dict | None:
+    """``schema=`` declarations as plain JSON (to save a model's hyperparameters)."""
+    if schema is None:
+        return None
+    out = {}
+    for col, d in normalise_declarations(schema).items():
+        out[col] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Inference
 # ------------------------------------------------------------------------------------------------------------
@@ -518,10 +530,12 @@ def infer_column(
     if "atoms" in dec:
         atoms = set(dec["atoms"])
     else:
-        atoms = set()
-        if kind != "integer":
-            vals, counts = np.unique(x, return_counts=True)
-            atoms = {float(v) for v, c in zip(vals, counts, strict=True) if c > atom_share * x.size and c > 1}
+        vals, counts = np.unique(x, return_counts=True)
+        frequent = counts > max(atom_share * x.size, 1)
+        if kind == "integer":  # only spikes: a count whose frequency dwarfs its neighbours' (heaps, zero inflation)
+            share = dict(zip(vals, counts, strict=True))
+            frequent &= np.array([c > 3 * max(share.get(v - 1, 0), share.get(v + 1, 0)) for v, c in zip(vals, counts, strict=True)])
+        atoms = {float(v) for v in vals[frequent]}
     if kind == "nonnegative":
         atoms.add(0.0)
     for b in (lower, upper):

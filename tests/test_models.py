@@ -89,7 +89,7 @@ def test_bad_names_params_and_inputs(data, tmp_path):
         make_model("truncated", width_typo=3)
     bad = data.to_numpy().copy()
     bad[5, 1] = np.nan
-    with pytest.raises(DataError, match="column 1.*row 5"):
+    with pytest.raises(DataError, match=r"column 'x1' has a missing value.*array index 5"):
         make_model("evt-copula").fit(bad)
     with pytest.raises(DataError, match="constant"):
         make_model("evt-copula").fit(np.column_stack([data["a"], np.ones(len(data))]))

@@ -24,7 +24,7 @@ from heavytail_diffusion.cli import main
 
 def _table(n: int, header: str = "loss,alae", cell: tuple[int, int, str] | None = None) -> str:
     """CSV text with ``n`` data rows; ``cell = (row, col, text)`` replaces one cell (row 0 = first data row)."""
-    rows = [[f"{i + 1}", f"{2.5 * (i + 1) ** 1.5:.4f}"] for i in range(n)]
+    rows = [[f"{1.5 * (i + 1) + 0.25}", f"{2.5 * (i + 1) ** 1.5:.4f}"] for i in range(n)]
     if cell is not None:
         rows[cell[0]][cell[1]] = cell[2]
     return header + "\n" + "".join(",".join(r) + "\n" for r in rows)
@@ -54,7 +54,7 @@ def files(tmp_path_factory):
     text("nan_cell.csv", _table(30, cell=(5, 1, "nan")))  # 6th data row = line 7 of the file
     text("inf_cell.csv", _table(30, cell=(6, 0, "inf")))
     text("text_cell.csv", _table(30, cell=(8, 1, "oops")))
-    text("constant.csv", "loss,const\n" + "".join(f"{i + 1},3\n" for i in range(30)))
+    text("constant.csv", "loss,const\n" + "".join(f"{i + 1.5},3\n" for i in range(30)))
     text("five_rows.csv", _table(5))
     text("duplicate_names.csv", _table(30, header="loss,loss"))
     (d / "binary.csv").write_bytes(bytes(range(256)) * 8)
@@ -318,3 +318,244 @@ def test_debug_reraises_in_process(files):
 def test_pickle_is_never_executed(files):
     assert files["pickle_file"].is_file() and files["model_pickled"].is_dir()
     assert not files["pwned"].exists()
+
+
+# ---- issue 13: outputs never overwrite inputs or existing outputs; --out checked before any fit ----------
+
+
+def _digest(path):
+    if path.is_dir():
+        return [(p.name, p.read_bytes()) for p in sorted(path.iterdir())]
+    return path.read_bytes()
+
+
+@pytest.fixture
+def fit_calls(monkeypatch):
+    """Counts GenerativeModel.fit calls (to prove an --out error comes before any fitting)."""
+    from heavytail_diffusion.models import GenerativeModel
+
+    calls = []
+    orig = GenerativeModel.fit
+
+    def counting(self, *a, **kw):
+        calls.append(1)
+        return orig(self, *a, **kw)
+
+    monkeypatch.setattr(GenerativeModel, "fit", counting)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("argv", "protected", "needles"),
+    [
+        (["sample", "{model}", "-n", "5", "--out", "{good}"], "good", ["already exists", "--force"]),
+        (["sample", "{model}", "-n", "5", "--out", "{model}/model.json"], "model", ["would overwrite the input"]),
+        (["fit", "{good}", "--model", "evt-copula", "--out", "{model}"], "model", ["already exists", "--force"]),
+        (["fit", "{good}", "--model", "evt-copula", "--out", "{good}"], "good", ["would overwrite the input"]),
+        (["fit", "{good}", "--model", "evt-copula", "--out", "{directory}", "--force"], "good",
+         ["would overwrite the input"]),
+        (["fit", "{good}", "--model", "evt-copula", "--out", "{empty}/m"], "good", ["is a file, not a folder"]),
+    ],
+    ids=["sample-over-data", "sample-into-model", "fit-over-model", "fit-over-input", "fit-over-input-folder",
+         "fit-under-a-file"],
+)  # fmt: skip
+def test_outputs_never_overwrite_and_fail_before_fitting(files, capsys, fit_calls, argv, protected, needles):
+    names = {k: str(v) for k, v in files.items()}
+    before = _digest(files[protected])
+    rc = main([a.format(**names) for a in argv])
+    _check_one_line(capsys.readouterr().err, argv[0], *needles)
+    assert rc == 2 and _digest(files[protected]) == before and not fit_calls
+
+
+def test_force_replaces_an_existing_output_but_never_a_non_model_folder(files, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    out.write_text("old\n")
+    assert main(["sample", str(files["model"]), "-n", "4", "--out", str(out), "--force"]) == 0
+    assert pd.read_csv(out).shape == (4, 2)
+    model = tmp_path / "m"
+    shutil.copytree(files["model"], model)
+    argv = ["fit", str(files["good"]), "--columns", "loss,alae", "--model", "evt-copula", "--out", str(model)]
+    assert main([*argv, "--param", "copula=gaussian", "--force"]) == 0
+    assert json.loads((model / "model.json").read_text())["config"]["params"]["copula"] == "gaussian"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "s.csv"]  # no temporary folder or lock left
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(b"x")
+    assert main([*argv[:-1], str(photos), "--force"]) == 2
+    assert "not a model folder; refusing to replace it" in capsys.readouterr().err
+    assert (photos / "a.jpg").read_bytes() == b"x"
+
+
+def test_a_second_fit_to_a_folder_being_written_fails_at_once(files, tmp_path, capsys):
+    import threading
+
+    from heavytail_diffusion.persistence import folder_lock
+
+    out = tmp_path / "m"
+    rcs = []
+    with folder_lock(out):  # another writer (here: another thread) holds the folder
+        t = threading.Thread(
+            target=lambda: rcs.append(
+                main(["fit", str(files["good"]), "--model", "evt-copula", "--out", str(out)])
+            )
+        )
+        t.start()
+        t.join()
+    assert rcs == [2] and not out.exists()
+    _check_one_line(capsys.readouterr().err, "fit", "being written by another process", ".m.lock")
+
+
+# ---- issue 13: typed --param values, --steps, --list-models ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "needles"),
+    [
+        ("width=abc", ["--param width expects an integer", "'abc'"]),
+        ("lr=abc", ["--param lr expects a number", "'abc'"]),
+        ("lr=nan", ["--param lr expects a finite number"]),
+        ("quick=maybe", ["--param quick expects true or false", "'maybe'"]),
+        ("train_steps=1.5", ["--param train_steps expects an integer"]),
+        ("sigma_T=none", ["sigma_T must be 'auto' or a positive number", "'none'"]),
+        ("prior_params=3", ["--param prior_params expects a JSON object"]),
+        ("mults=1,x", ["--param mults expects an integer", "'x'"]),
+        ("nope=1", ["no parameter(s) ['nope']"]),
+    ],
+)
+def test_param_values_are_typed_per_parameter(files, tmp_path, capsys, param, needles):
+    argv = [
+        "fit",
+        str(files["good"]),
+        "--columns",
+        "loss,alae",
+        "--param",
+        param,
+        "--param",
+        "progress=false",
+        "--out",
+        str(tmp_path / "m"),
+    ]
+    assert main(argv) == 2
+    _check_one_line(capsys.readouterr().err, "fit", *needles)
+    assert not (tmp_path / "m").exists()
+
+
+def test_param_strings_are_kept_where_the_parameter_is_a_string():
+    from heavytail_diffusion.baselines import EVTCopulaBaseline
+    from heavytail_diffusion.cli._common import parse_model_params
+    from heavytail_diffusion.models import TruncatedDiffusion
+
+    assert parse_model_params(["preprocessing=none"], EVTCopulaBaseline) == {"preprocessing": "none"}
+    got = parse_model_params(
+        ["preprocessing=log,robust", "sigma_T=auto", "quick=true", "width=none", "mults=1,2",
+         'prior_params={"tail_fraction": 0.1}', "lr=3e-4", "seed=7"],
+        TruncatedDiffusion,
+    )  # fmt: skip
+    assert got == {"preprocessing": ["log", "robust"], "sigma_T": "auto", "quick": True, "width": None,
+                   "mults": [1, 2], "prior_params": {"tail_fraction": 0.1}, "lr": 3e-4, "seed": 7}  # fmt: skip
+    assert parse_model_params(["sigma_T=0.7"], TruncatedDiffusion) == {"sigma_T": 0.7}
+
+
+def test_fit_with_preprocessing_none_param_works(files, tmp_path):
+    out = tmp_path / "m"
+    argv = ["fit", str(files["good"]), "--columns", "loss,alae", "--model", "evt-copula"]
+    assert main([*argv, "--param", "preprocessing=none", "--out", str(out)]) == 0
+    assert json.loads((out / "model.json").read_text())["config"]["preprocessor"]["methods"] == [
+        "none",
+        "none",
+    ]
+
+
+@pytest.mark.parametrize("steps", ["0", "-3"])
+def test_sample_steps_must_be_positive(files, capsys, steps):
+    with pytest.raises(SystemExit) as info:
+        main(["sample", str(files["model"]), "-n", "5", "--steps", steps, "--out", "x.csv"])
+    assert info.value.code == 2
+    _check_one_line(capsys.readouterr().err, "sample", "--steps", f"must be a positive integer, got {steps}")
+
+
+def test_fit_list_models_exists_and_help_points_to_it(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["fit", "--list-models"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0 and "evt-copula" in out and "truncated" in out and "parameters:" in out
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    assert "--list-models" in capsys.readouterr().out
+
+
+def test_numpy_warnings_never_reach_the_user(monkeypatch, capsys):
+    from heavytail_diffusion.cli import datasets
+
+    orig = datasets.run
+
+    def noisy(args):
+        np.exp(np.array([1000.0]))
+        np.log(np.array([0.0]))
+        return orig(args)
+
+    monkeypatch.setattr(datasets, "run", noisy)
+    assert main(["datasets", "--path", "danish"]) == 0
+    assert capsys.readouterr().err == ""
+    with pytest.warns(RuntimeWarning, match="overflow encountered in exp"):
+        main(["--debug", "datasets", "--path", "danish"])
+
+
+# ---- issue 13: tampered model folders name the folder; CSV headers are safe --------------------------------
+
+
+def _tampered(files, tmp_path, edit_tensors=None, edit_config=None):
+    path = tmp_path / "tampered"
+    shutil.copytree(files["model"], path)
+    manifest = json.loads((path / "model.json").read_text())
+    if edit_tensors is not None:
+        state = torch.load(path / "tensors.pt", weights_only=True)
+        edit_tensors(state)
+        torch.save(state, path / "tensors.pt")
+        manifest["tensors_sha256"] = hashlib.sha256((path / "tensors.pt").read_bytes()).hexdigest()
+    if edit_config is not None:
+        edit_config(manifest)
+    (path / "model.json").write_text(json.dumps(manifest))
+    return path
+
+
+def _corr_1_5(state):
+    key = next(k for k in state if k.endswith("corr"))
+    state[key] = state[key].clone()
+    state[key][0, 1] = state[key][1, 0] = 1.5
+
+
+@pytest.mark.parametrize(
+    ("tensors", "config", "needle"),
+    [
+        (lambda s: s.update({"preprocessor.scale": s["preprocessor.scale"] * 0}), None, "scale > 0"),
+        (lambda s: s.update({"preprocessor.loc": s["preprocessor.loc"].repeat(2)[:3]}), None, "shapes"),
+        (_corr_1_5, None, "correlation"),
+        (None, lambda m: m["config"]["preprocessor"].update(methods=["cube", "robust"]), "'cube'"),
+        (None, lambda m: m.update(format_version=True), "invalid format version"),
+    ],
+    ids=["scale-zero", "loc-shape", "corr-not-pd", "cube", "version-true"],
+)
+def test_tampered_folders_name_the_folder(files, tmp_path, capsys, tensors, config, needle):
+    path = _tampered(files, tmp_path, tensors, config)
+    assert main(["sample", str(path), "-n", "5", "--out", str(tmp_path / "s.csv")]) == 2
+    _check_one_line(capsys.readouterr().err, "sample", str(path), needle)
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_formula_column_names_are_neutralised_in_the_csv_header(files, tmp_path, capsys):
+    names = ["../../etc/passwd", "=cmd|' /C calc'!A0"]
+
+    def rename(manifest):
+        manifest["config"]["columns"] = names
+        for spec, name in zip(
+            manifest["config"].get("encoder", {}).get("schema", {}).get("columns", []), names
+        ):
+            spec["name"] = name
+
+    path = _tampered(files, tmp_path, edit_config=rename)
+    out = tmp_path / "s.csv"
+    assert main(["sample", str(path), "-n", "5", "--out", str(out)]) == 0
+    assert list(pd.read_csv(out).columns) == ["../../etc/passwd", "'=cmd|' /C calc'!A0"]
+    assert "formula" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv", "tampered"]  # nothing written elsewhere
