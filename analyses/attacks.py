@@ -289,12 +289,12 @@ def _(ws):
 
 @attack("loader", "symbolic link loop")
 def _(ws):
-    a, b = ws / "loop_a.csv", ws / "loop_b.csv"
+    a, b = ws / "ring_a.csv", ws / "ring_b.csv"
     os.symlink(b.name, a)
     os.symlink(a.name, b)
     kind, res = _load(a)
     if kind == "error":
-        return ("clear" if "loop" in str(res) else "unclear"), str(res)[:200]
+        return ("clear" if "symbolic link loop" in str(res) else "unclear"), str(res)[:200]
     return ("silent" if kind == "ok" else kind), str(res)[:200]
 
 
