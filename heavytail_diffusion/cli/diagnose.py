@@ -169,6 +169,18 @@ def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
         )
         rows.append(("Hill k (above)", f"{h['k']} (> {_g(h['threshold'])})"))
 
+    rb = res.get("mvrb")
+    if rb is not None:
+        if "error" in rb:
+            rows.append(("RB-Hill xi", failed(rb)))
+        else:
+            rows.append(
+                (
+                    "RB-Hill xi [95% CI] (k)",
+                    f"{_g(rb['xi'], 3)} [{_g(rb['ci_low'], 3)}, {_g(rb['ci_high'], 3)}] ({rb['k']})",
+                )
+            )
+
     def pm(v, se, digits=3):
         return f"{_g(v, digits)} +- {_g(se, 2)}" if se is not None else f"{_g(v, digits)} (no valid se)"
 
