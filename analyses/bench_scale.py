@@ -12,8 +12,9 @@ block of ``analyses/results/bench_scale.md`` from the JSON files):
   (``model.sample``) and streamed to parquet serially, then ``--n`` rows streamed to parquet by
   ``heavytail sample --workers W``: wall time, peak RSS of the whole process tree, rows per second per core.
 * ``fit``: ``truncated`` fitted on ``--n-large`` and ``--n-small`` rows of ``ht10d`` (same settings, same
-  seed): fit time, peak RSS, the time of each fit step, and tail metrics of 1e5 generated rows against 1e6
-  fresh true draws (``bench_method.evaluate``).
+  seed): fit time, peak RSS, the cost of the sigma_T selection and of the copy check (and the dip-test level
+  with three other selection seeds: its subsampling spread), and tail metrics of 1e5 generated rows against
+  1e6 fresh true draws (``bench_method.evaluate``).
 
 Every run is a child process, polled with psutil every 0.2 s: peak RSS is the largest sum of the resident
 sizes of the process tree seen, CPU time the sum of user + system time over the tree's processes.
@@ -74,13 +75,10 @@ def measure(cmd: list[str], *, cwd=ROOT, extra_tree: psutil.Process | None = Non
     if extra_tree is not None:
         cpu_of(tree(extra_tree), extra_before)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed below, after the poll loop)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=log, stderr=subprocess.STDOUT, text=True)
     root = psutil.Process(proc.pid)
     peak, seen, loads = 0, {}, []
-    out_lines: list[str] = []
-    os.set_blocking(proc.stdout.fileno(), False)
     while proc.poll() is None:
         procs = tree(root)
         rss = 0
@@ -92,20 +90,16 @@ def measure(cmd: list[str], *, cwd=ROOT, extra_tree: psutil.Process | None = Non
         peak = max(peak, rss)
         cpu_of(procs, seen)
         loads.append(os.getloadavg()[0])
-        chunk = proc.stdout.read()
-        if chunk:
-            out_lines.append(chunk)
         time.sleep(poll)
     wall = time.perf_counter() - t0
-    rest = proc.stdout.read()
-    if rest:
-        out_lines.append(rest)
+    log.seek(0)
+    text = log.read()
+    log.close()
     extra_cpu = 0.0
     if extra_tree is not None:
         extra_after: dict = {}
         cpu_of(tree(extra_tree), extra_after)
         extra_cpu = sum(v - extra_before.get(k, 0.0) for k, v in extra_after.items())
-    text = "".join(out_lines)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{text[-3000:]}")
     return {
@@ -277,7 +271,13 @@ t = time.perf_counter(); X = get_benchmark("ht10d").sample(n, seed=0); t_data = 
 m = make_model("truncated", train_steps=steps, progress=False, seed=0)
 t = time.perf_counter(); m.fit(X); fit_s = time.perf_counter() - t
 m.save(folder)
-print(json.dumps({"n": n, "data_s": t_data, "fit_s": fit_s, "sigma_T": m.sigma_T_,
+from heavytail_diffusion.diffusion import select_sigma_T
+Z = m.preprocessor_.transform(X)
+t = time.perf_counter(); sig = [float(select_sigma_T(Z, seed=s).sigma_T) for s in (1, 2, 3)]
+sel_s = (time.perf_counter() - t) / 3
+t = time.perf_counter(); cf = m._copy_fraction(Z); copy_s = time.perf_counter() - t
+print(json.dumps({"n": n, "data_s": t_data, "fit_s": fit_s, "sigma_T": m.sigma_T_, "dip_other_seeds": sig,
+                  "select_sigma_T_s": sel_s, "copy_check_s": copy_s,
                   "sigma_T_dip": float(m.sigma_T_selection_.sigma_T), "copy_fraction": m.copy_fraction_,
                   "best_step": int(m.history_.attrs["best_step"]), "n_val": int(m.history_.attrs["n_val"])}))
 """

@@ -102,7 +102,11 @@ def select_sigma_T(
         Levels to examine (> 0). Default: 40 log-spaced values from 0.05 to 10 times the data scale
         ``sqrt(mean column variance)`` (so 0.05..10 for standardised data).
     n_subsample : int
-        Rows used (random subsample when n is larger); also the null's sample size.
+        Rows used (random subsample when n is larger); also the null's sample size. The cost is therefore
+        independent of n (a 1e6-row table costs what a 2000-row one does); the price is the subsample's
+        sampling error, which redrawing the subsample (another ``seed``) shows: it is part of the
+        seed-to-seed spread quoted under ``z_threshold``, and ``analyses/bench_scale.py fit`` reports it on
+        1e6 rows. A larger subsample lowers it at a cost linear in ``n_subsample``.
     n_noise : int
         Independent noise draws per level; each direction's z-score is averaged over them. Averaging removes
         most of the spurious "worst direction" spikes that the maximum over hundreds of near-Gaussian

