@@ -1,14 +1,14 @@
-"""Tests of report.compare / write_report: every requested model and metric present, failures reported, files."""
+"""Tests of report.compare / score_samples / write_report: repeated splits, failures, columns, report files."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from heavytail_diffusion.errors import DataError
-from heavytail_diffusion.report import METRICS, auto_preprocessing, compare, score_samples, write_report
+from heavytail_diffusion.report import METRICS, compare, score_samples, write_report
 
-FAST = {"flow": {"flow_steps": 20}, "truncated": {"train_steps": 30, "steps": 3}}
-MODELS = ["evt-copula", "flow", "truncated"]
+FAST = {"flow": {"flow_steps": 20}}
+MODELS = ["evt-copula", "flow"]
 
 
 def _data(n=400, seed=0):
@@ -21,87 +21,116 @@ def _data(n=400, seed=0):
 @pytest.fixture(scope="module")
 def result():
     with pytest.warns(UserWarning, match="oracle-start"):
-        return compare(
-            _data(), MODELS + ["oracle-start"], quick=True, n_samples=800, model_params=FAST, progress=False
-        )
+        return compare(_data(), MODELS + ["oracle-start"], n_splits=3, quick=True, n_samples=800,
+                       model_params=FAST, progress=False)  # fmt: skip
 
 
-def test_every_model_and_metric(result):
+def test_every_split_model_and_metric(result):
     M = result.metrics
-    assert set(M.model) == set(MODELS + ["oracle-start"])
     assert set(M.metric) <= set(METRICS)
-    expected = {
-        "hill_xi", "hill_xi_abs_error", "gpd_xi", "quantile_rel_error", "var_rel_error", "es_rel_error",
-        "tail_ks", "ccdf_area", "ccdf_signed_area", "max_sliced_w2", "max_sliced_w2_slog", "energy_distance",
-        "chi", "chi_abs_error", "memorisation_ratio", "memorisation_frac_close", "nfe", "fit_seconds",
-        "sample_seconds",
-    }  # fmt: skip
+    assert sorted(M.split.unique()) == [0, 1, 2]
     for name in MODELS:
         got = set(M[M.model == name].metric)
-        assert expected <= got, expected - got
-        # both tails of the two-sided column, the upper tail of the positive one
-        q = M[(M.model == name) & (M.metric == "tail_ks")]
-        assert sorted(zip(q["target"], q["tail"], strict=True)) == [
-            ("claim", "upper"),
-            ("ret", "lower"),
-            ("ret", "upper"),
-        ]
-    # defined metrics are finite (quantile errors only where the reference supports them)
-    ok = M[M.model.isin(MODELS) & (M.metric != "quantile_rel_error")]
-    assert ok.value.notna().all(), ok[ok.value.isna()]
-    sup = M[(M.metric == "quantile_rel_error") & M.supported]
-    assert sup.value.notna().all() and len(sup)
-    assert not M[
-        (M.metric == "quantile_rel_error") & np.isclose(M.level, 0.999)
-    ].supported.any()  # 120 test rows
-    # the joint distances carry the train-vs-test floor
-    assert M[M.metric.str.startswith("max_sliced")].floor.gt(0).all()
+        assert {"survival_area", "quantile_rel_error", "hill_xi_abs_error", "chi_abs_error", "max_sliced_w2_slog",
+                "memorisation_ratio", "nfe", "fit_seconds"} <= got  # fmt: skip
+        q = M[(M.model == name) & (M.metric == "survival_area") & (M.split == 0)]
+        assert sorted(zip(q["target"], q["tail"], strict=True)) == [("claim", "upper"), ("ret", "lower"),
+                                                                     ("ret", "upper")]  # fmt: skip
+    ranked = M[M.model.isin(MODELS) & M.metric.isin(["survival_area", "hill_xi_abs_error", "chi_abs_error"])]
+    assert ranked.value.notna().all() and ranked.floor.notna().all()
+    # 120 test rows: the 0.99 and 0.999 quantiles are GPD-extrapolated, never silently empty
+    q = M[M.model.isin(MODELS) & (M.metric == "quantile_rel_error")]
+    assert set(q.ref_kind) == {"gpd"} and q.value.notna().all()
 
 
-def test_failed_model_is_an_error_row(result):
-    M = result.metrics
-    err = M[M.model == "oracle-start"]
-    assert list(err.metric) == ["error"] and "oracle" in err.note.iloc[0]
+def test_summary_ranks_with_spread_and_failed_model_last(result):
     S = result.summary
-    assert S.index[-1] == "oracle-start" and S.loc["oracle-start", "status"].startswith("failed")
-    assert S.loc[MODELS, "rank"].notna().all() and S["rank"].dropna().is_monotonic_increasing  # best first
+    assert list(S.index[-1:]) == ["oracle-start"] and S.loc["oracle-start", "status"].startswith("failed")
+    ok = S.loc[MODELS]
+    assert ok["rank"].notna().all() and S["rank"].dropna().is_monotonic_increasing
+    assert (ok.rank_low <= ok["rank"]).all() and (ok["rank"] <= ok.rank_high).all()
+    assert np.isclose(ok.share_best.sum(), 1.0)
+    assert (ok.survival_area_sd > 0).all()  # spread over 3 splits
+    assert len(result.per_split) == 3 * len(MODELS)
 
 
-def test_split_and_samples(result):
+def test_splits_differ_and_samples_are_kept(result):
     assert result.train.shape == (280, 2) and result.test.shape == (120, 2)
     rows = {tuple(r) for r in result.train} | {tuple(r) for r in result.test}
-    assert len(rows) == 400  # a partition of the rows
+    assert len(rows) == 400
     assert all(s.shape == (800, 2) and np.isfinite(s).all() for s in result.samples.values())
-    assert result.info["preprocessing"] == ["robust", "log"]  # the positive column spans > 2 decades
-    assert (result.samples["evt-copula"][:, 1] > 0).all()
+    P = result.per_split
+    assert P[P.model == "flow"].survival_area.nunique() == 3
+
+
+def test_small_data_warnings_and_verdict(result):
+    assert any("120 test rows" in w for w in result.warnings)
+    top = result.summary.index[0]
+    assert f"**{top}** ranks first" in result.verdict and "oracle-start" in result.verdict
 
 
 def test_write_report(result, tmp_path):
     path = write_report(result, tmp_path / "rep")
     files = {p.name for p in (tmp_path / "rep").iterdir()}
-    assert {
-        "metrics.csv",
-        "summary.csv",
-        "report.md",
-        "report.html",
-        "tails_ret.png",
-        "tails_claim.png",
-    } <= files
-    assert {"pairs_ret_claim.png", "chi_ret_claim.png"} <= files
+    assert {"metrics.csv", "per_split.csv", "summary.csv", "report.md", "report.html", "scorecard.png",
+            "tails_ret.png", "tails_claim.png", "pairs_ret_claim.png", "chi_ret_claim.png"} <= files  # fmt: skip
     md = (tmp_path / "rep" / "report.md").read_text()
+    assert "## Verdict" in md and "(noise floor)" in md and "Small-data warnings" in md
+    assert "oracle-start (failed [1])" in md and "[1] oracle-start: split 0: ValueError" in md
+    # every figure has a caption that says what to look for
+    assert md.count("![") == len([f for f in files if f.endswith(".png")])
+    for line in md.splitlines():
+        if line.startswith("!["):
+            assert len(line.split("](")[0]) > 60
+    # the scorecard fits a laptop screen: no table row longer than 200 characters
+    table = [ln for ln in md.split("## Scorecard")[1].split("\n\n")[1].splitlines()]
+    assert max(map(len, table)) < 200
     html = path.read_text()
-    for name in MODELS + ["oracle-start"]:
-        assert name in md and name in html
-    assert "data:image/png;base64," in html and "seed 0" in md
-    back = pd.read_csv(tmp_path / "rep" / "metrics.csv")
-    assert len(back) == len(result.metrics)
+    assert "data:image/png;base64," in html and "Verdict" in html
 
 
-def test_same_seed_same_split():
-    a = compare(_data(120), ["evt-copula"], n_samples=200, seed=3, quick=True, progress=False)
-    b = compare(_data(120), ["evt-copula"], n_samples=200, seed=3, quick=True, progress=False)
+def test_every_model_failing_is_reported_not_a_traceback(tmp_path):
+    """Issue 13: compare with every requested model failing raised AttributeError in the summary."""
+    with pytest.warns(UserWarning, match="failed"):
+        res = compare(_data(120), ["oracle-start"], n_splits=2, quick=True, progress=False)
+    assert list(res.summary.index) == ["oracle-start"] and res.summary.status.iloc[0].startswith("failed")
+    assert "No model produced samples" in res.verdict
+    write_report(res, tmp_path / "r")
+    assert "oracle-start (failed [1])" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_same_seed_same_result():
+    a = compare(_data(120), ["evt-copula"], n_splits=2, n_samples=200, seed=3, quick=True, progress=False)
+    b = compare(_data(120), ["evt-copula"], n_splits=2, n_samples=200, seed=3, quick=True, progress=False)
     np.testing.assert_array_equal(a.test, b.test)
     np.testing.assert_array_equal(a.samples["evt-copula"], b.samples["evt-copula"])
+    keep = [c for c in a.per_split.columns if not c.endswith("seconds")]  # timings differ
+    pd.testing.assert_frame_equal(a.per_split[keep], b.per_split[keep])
+
+
+def test_time_split_holds_out_blocks():
+    res = compare(_data(200), ["evt-copula"], n_splits=3, split="time", n_samples=200, quick=True, progress=False)
+    X = _data(200).to_numpy()
+    np.testing.assert_array_equal(res.test, X[:60])  # first block: the first 60 rows
+    assert res.info["split"] == "time"
+
+
+def test_preprocessing_is_passed_only_when_given(monkeypatch):
+    from heavytail_diffusion import report
+
+    seen = []
+    real = report._fit_sample_task
+
+    def spy(task):
+        seen.append(dict(task["params"]))
+        return real(task)
+
+    monkeypatch.setattr(report, "_fit_sample_task", spy)
+    compare(_data(120), ["evt-copula"], n_splits=1, n_samples=100, quick=True, progress=False)
+    assert "preprocessing" not in seen[-1]
+    compare(_data(120), ["evt-copula"], n_splits=1, n_samples=100, quick=True, progress=False,
+            preprocessing="robust")  # fmt: skip
+    assert seen[-1]["preprocessing"] == "robust"
 
 
 def test_bad_inputs():
@@ -115,52 +144,27 @@ def test_bad_inputs():
         compare(_data(), ["evt-copula"], model_params={"edm": {"steps": 5}})
 
 
-def test_auto_preprocessing():
-    X = np.column_stack([np.geomspace(1, 1e4, 50), np.linspace(1, 50, 50), np.linspace(-1, 1, 50)])
-    assert auto_preprocessing(X) == ["log", "robust", "robust"]
-
-
-def test_score_samples_perfect_copy_beats_shifted():
+def test_score_samples_matches_columns_by_name():
     rng = np.random.default_rng(1)
-    R = rng.standard_t(3, size=(500, 2))
-    train = rng.standard_t(3, size=(500, 2))
-    M = score_samples(R, {"same": rng.standard_t(3, size=(3000, 2)), "light": rng.normal(size=(3000, 2))},
-                      train=train, columns=["a", "b"], quick=True)  # fmt: skip
-    ks = M[M.metric == "tail_ks"].groupby("model").value.mean()
-    assert ks["same"] < ks["light"]
-    hill = M[M.metric == "hill_xi_abs_error"].groupby("model").value.mean()
-    assert hill["same"] < hill["light"]
+    real = pd.DataFrame(rng.standard_t(3, size=(600, 2)), columns=["a", "b"])
+    good = pd.DataFrame(rng.standard_t(3, size=(3000, 2)), columns=["b", "a"])  # other order: matched by name
+    res = score_samples(real, {"t3": good, "normal": rng.normal(size=(3000, 2))}, n_splits=3, quick=True)
+    S = res.summary
+    assert S.index[0] == "t3" and (S.loc["t3", ["survival_area", "q99_error"]] < S.loc["normal", ["survival_area", "q99_error"]]).all()
+    assert res.info["n_test"] == 300 and len(res.per_split) == 6
+    with pytest.raises(DataError, match=r"lacks column\(s\) \['b'\].*renamed\? 'b' -> 'B'\?"):
+        score_samples(real, {"x": good.rename(columns={"b": "B"})})
+    with pytest.raises(DataError, match=r"has column\(s\) \['c'\]"):
+        score_samples(real, {"x": good.assign(c=1.0)})
+    with pytest.raises(DataError, match="shape"):
+        score_samples(real, {"x": np.ones((50, 3))})
 
 
-def test_too_light_model_gets_undefined_tail_metrics_not_zero():
-    rng = np.random.default_rng(2)
-    R = rng.standard_t(3, size=(400, 1))
-    capped = np.clip(rng.standard_t(3, size=(2000, 1)), -0.5, 0.5)  # never reaches the reference 0.9 quantile
-    M = score_samples(R, {"capped": capped}, train=rng.standard_t(3, size=(400, 1)), quick=True)
-    for metric in ("ccdf_area", "tail_ks"):
-        rows = M[M.metric == metric]
-        assert rows.value.isna().all() and len(rows) == 2  # both tails of a two-sided column
-    assert "never exceeds" in M[M.metric == "ccdf_area"].note.iloc[0]
+def test_peer_names_without_their_package_give_an_install_hint(monkeypatch):
+    from heavytail_diffusion import peers, report
+    from heavytail_diffusion.models import MODELS
 
-
-def test_a_failing_gpd_fit_is_a_nan_metric_not_a_crash(monkeypatch):
-    """A GPD fit with no interior maximum (NumericalError) on one model's samples once stopped a whole
-    ht10d comparison; it must become a NaN metric with the message as its note."""
-    from heavytail_diffusion.diagnostics import evt
-    from heavytail_diffusion.errors import NumericalError
-
-    real_fit = evt.fit_gpd
-    calls = {"n": 0}
-
-    def flaky_fit(y, u):
-        calls["n"] += 1
-        if calls["n"] > 2:  # the reference fits succeed; the model's fail
-            raise NumericalError("GPD likelihood has no interior maximum")
-        return real_fit(y, u)
-
-    monkeypatch.setattr(evt, "fit_gpd", flaky_fit)
-    X = _data().to_numpy()
-    scored = score_samples(X[:200], {"m": X[200:]}, train=X[:200], columns=["ret", "claim"], quick=True)
-    gpd = scored[(scored.model == "m") & (scored.metric == "gpd_xi")]
-    assert len(gpd) and gpd.value.isna().any()
-    assert gpd.note.str.contains("no interior maximum").any()
+    monkeypatch.setattr(peers, "available_peers", lambda: [])
+    monkeypatch.delitem(MODELS, "sdv-ctgan", raising=False)
+    with pytest.raises(ValueError, match=r"need the package\(s\) \['sdv'\].*\[peers\]"):
+        report._check_models(["evt-copula", "sdv-ctgan"])

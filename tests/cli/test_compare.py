@@ -1,4 +1,4 @@
-"""Tests of `heavytail compare`: report folder, JSON output, one-line errors with exit status 2."""
+"""Tests of `heavytail compare`: scorecard report, JSON output, one-line errors with exit status 2."""
 
 import json
 
@@ -21,23 +21,31 @@ def csv(tmp_path_factory):
 def test_compare_writes_report(csv, tmp_path, capsys):
     out = tmp_path / "rep"
     args = [str(csv), "--columns", "a,b", "--models", "evt-copula,flow", "--param", "flow:flow_steps=15"]
-    rc = main(["compare", *args, "--quick", "--n-samples", "500", "--out", str(out)])
+    rc = main(["compare", *args, "--quick", "--splits", "2", "--workers", "1", "--n-samples", "500", "--out", str(out)])
     text = capsys.readouterr().out
     assert rc == 0
-    assert "report:" in text and "evt-copula" in text and "flow" in text
-    for f in ("metrics.csv", "summary.csv", "report.md", "report.html", "tails_a.png", "chi_a_b.png"):
+    assert "report:" in text and "evt-copula" in text and "(noise floor)" in text and "Over 2 splits" in text
+    assert "warning: only 90 test rows" in text
+    for f in ("metrics.csv", "summary.csv", "per_split.csv", "report.md", "report.html", "tails_a.png", "chi_a_b.png"):
         assert (out / f).is_file(), f
     assert set(pd.read_csv(out / "metrics.csv").model) == {"evt-copula", "flow"}
 
 
 def test_compare_json(csv, tmp_path, capsys):
     rc = main(["compare", str(csv), "--columns", "a,b", "--models", "evt-copula", "--quick", "--n-samples", "300",
-               "--out", str(tmp_path / "r"), "--json"])  # fmt: skip
+               "--splits", "2", "--workers", "1", "--out", str(tmp_path / "r"), "--json"])  # fmt: skip
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
     assert [r["model"] for r in doc["summary"]] == ["evt-copula"]
-    assert {m["metric"] for m in doc["metrics"]} >= {"tail_ks", "hill_xi", "max_sliced_w2_slog", "chi"}
-    assert doc["info"]["n_test"] == 90
+    assert {m["metric"] for m in doc["metrics"]} >= {"survival_area", "hill_xi", "max_sliced_w2_slog", "chi"}
+    assert doc["info"]["n_test"] == 90 and doc["info"]["n_splits"] == 2 and doc["verdict"]
+
+
+def test_compare_every_model_failing_is_not_a_traceback(csv, tmp_path, capsys):
+    rc = main(["compare", str(csv), "--columns", "a,b", "--models", "oracle-start", "--quick", "--splits", "1",
+               "--workers", "1", "--out", str(tmp_path / "r")])  # fmt: skip
+    cap = capsys.readouterr()
+    assert rc == 0 and "oracle-start (failed [1])" in cap.out and "No model produced samples" in cap.out
 
 
 @pytest.mark.parametrize(
@@ -46,6 +54,7 @@ def test_compare_json(csv, tmp_path, capsys):
         (["--models", "evt-copula,bogus"], "unknown model(s) ['bogus']"),
         (["--columns", "a,nope"], "nope"),
         (["--models", "evt-copula", "--param", "steps=3"], "MODEL:KEY=VALUE"),
+        (["--models", "evt-copula", "--param", "flow:flow_steps=abc"], "flow_steps"),
     ],
 )
 def test_errors_are_one_line(csv, tmp_path, capsys, extra, message):
