@@ -11,25 +11,13 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from ..device import resolve_device  # re-exported here (the public name since the first release)
 from ..errors import DataError, NumericalError
 from ..validation import check_array, check_positive_int, check_probability
 from .denoiser import DEFAULT_NET, Denoiser, MLPDenoiserNet
 from .edm import dsm_loss, sample_training_sigmas
 
 __all__ = ["resolve_device", "train_denoiser"]
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cpu"``/``"cuda"``/a torch.device as given."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was requested but CUDA is not available; use device='auto' or 'cpu'")
-    return torch.device(device)
 
 
 def _lr_factor(step: int, warmup: int, total: int) -> float:

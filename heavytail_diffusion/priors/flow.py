@@ -163,8 +163,10 @@ class FlowPrior(Prior):
     exponential_tails : bool or list of bool
         Fix the marginal GPD shapes at 0 for all or some columns (log-transformed columns; see
         :class:`~heavytail_diffusion.priors.marginals.GPDTailMarginal`).
-    device : str or None
-        Torch device; None picks CUDA when available.
+    device : "auto", "cpu", "cuda" or None
+        Torch device; "auto" or None picks CUDA when available (:func:`heavytail_diffusion.device.resolve_device`).
+        Sampling draws its base noise with torch's generator on that device, so the same seed gives other
+        draws on CUDA than on the CPU.
     progress : bool or None
         tqdm progress bar; None shows it only when stderr is a terminal.
 
@@ -278,9 +280,9 @@ class FlowPrior(Prior):
             raise ValueError(f"df must be a positive number or None (learned), got {self.df!r}")
 
     def _device(self) -> torch.device:
-        if self.device is None:
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        from ..device import resolve_device
+
+        return resolve_device(self.device)
 
     def _build(self, d: int, perms: np.ndarray) -> _FlowNet:
         df = None if self.df is None else float(self.df)
