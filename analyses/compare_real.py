@@ -67,20 +67,20 @@ def datasets() -> dict:
     sp = load_dataset("sp500")
     sp = sp.assign(log_range=np.log(sp["high"] / sp["low"]))[["log_return", "log_range"]].dropna()
     sp = sp[sp.log_range > 0].tail(2000).reset_index(drop=True)
-    out["sp500"] = (sp, "time", None, "S&P 500 daily log-return and log(high/low) range, the last 2000 trading "
-                    "days to 2018; time-ordered splits (5 contiguous test blocks)")  # fmt: skip
+    out["sp500"] = (sp, "time", None, ("S&P 500 daily log-return and log(high/low) range, the last 2000 trading "
+                    "days to 2018; time-ordered splits (5 contiguous test blocks)"))  # fmt: skip
     fc = load_dataset("fort_collins")[["prec_in"]]
     out["fort_collins"] = (_subsample(fc, MAX_ROWS), "random", None,
-                           f"Fort Collins daily precipitation (in), {MAX_ROWS} of {len(fc)} days (seeded "
-                           "subsample; most days are dry: an atom at 0)")  # fmt: skip
+                           (f"Fort Collins daily precipitation (in), {MAX_ROWS} of {len(fc)} days (seeded "
+                           "subsample; most days are dry: an atom at 0)"))  # fmt: skip
     for name in ("ht2d", "gmm2d"):
         b = get_benchmark(name)
         cols = [f"x{j}" for j in range(b.dim)] if hasattr(b, "dim") else None
         X = b.sample(MAX_ROWS, seed=0)
         ref = b.sample(20_000, seed=1000)
         frame = pd.DataFrame(X, columns=cols or [f"x{j}" for j in range(X.shape[1])])
-        out[name] = (frame, "random", ref, f"benchmark {name}: {MAX_ROWS} rows; metrics against 20,000 fresh "
-                     "rows of the true law (floors: two halves of them)")  # fmt: skip
+        out[name] = (frame, "random", ref, (f"benchmark {name}: {MAX_ROWS} rows; metrics against 20,000 fresh "
+                     "rows of the true law (floors: two halves of them)"))  # fmt: skip
     return out
 
 
@@ -97,13 +97,13 @@ def main(argv=None) -> int:
     names = args.datasets.split(",") if args.datasets else list(all_ds)
     OUT.mkdir(parents=True, exist_ok=True)
     index = ["# Tail scorecards on real tables and benchmarks", "",
-             f"Command: `python analyses/compare_real.py` ({args.splits} splits, {args.workers} worker processes, "
-             f"{platform.machine()} CPU shared with other jobs). Models: {', '.join(models)}.", "",
-             "Small settings (not the models' standard budgets): truncated and edm quick with 300 denoiser steps; "
+             (f"Command: `python analyses/compare_real.py` ({args.splits} splits, {args.workers} worker processes, "
+             f"{platform.machine()} CPU shared with other jobs). Models: {', '.join(models)}."), "",
+             ("Small settings (not the models' standard budgets): truncated and edm quick with 300 denoiser steps; "
              "flow 100 steps; evt-copula closed form; SDV GaussianCopula with SDV defaults (values clipped to the "
              "training range), CTGAN 30 epochs, TVAE 50 epochs; ForestDiffusion n_t = 10, duplicate_K = 10, "
              "n_estimators = 50. Peers installed with `.venv/bin/pip install sdv forestdiffusion torch==2.13.0` "
-             f"(peers found: {', '.join(peers) or 'none'}).", ""]  # fmt: skip
+             f"(peers found: {', '.join(peers) or 'none'})."), ""]  # fmt: skip
     if "sdv-gaussian-copula" not in peers:
         index += ["SDV is not installed here, so its synthesizers are missing from these tables.", ""]
     if "forest-diffusion" not in peers:
@@ -123,9 +123,9 @@ def main(argv=None) -> int:
         wall = time.time() - t0
         card, notes = scorecard_table(res)
         cpu = sum(res.per_split.get("fit_seconds", pd.Series(dtype=float)).fillna(0))
-        index += [f"## {name}", "", f"{desc}. {res.info['n_splits']} {split} splits, {res.info['n_train']} training / "
+        index += [f"## {name}", "", (f"{desc}. {res.info['n_splits']} {split} splits, {res.info['n_train']} training / "
                   f"{res.info['n_test']} test rows; {res.info['n_samples']} rows drawn per model and split. Wall "
-                  f"time {wall:.0f} s (fits: {cpu:.0f} CPU-s in all). Report: [{name}/report.md]({name}/report.md).", ""]  # fmt: skip
+                  f"time {wall:.0f} s (fits: {cpu:.0f} CPU-s in all). Report: [{name}/report.md]({name}/report.md)."), ""]  # fmt: skip
         if res.warnings:
             index += [f"- warning: {w}" for w in res.warnings] + [""]
         index += [_md(card), ""]

@@ -33,7 +33,12 @@ from .models import MODELS, GenerativeModel, register_model
 __all__ = ["PEERS", "available_peers", "register_peers"]
 
 #: name -> the package it needs.
-PEERS = {"sdv-gaussian-copula": "sdv", "sdv-ctgan": "sdv", "sdv-tvae": "sdv", "forest-diffusion": "ForestDiffusion"}
+PEERS = {
+    "sdv-gaussian-copula": "sdv",
+    "sdv-ctgan": "sdv",
+    "sdv-tvae": "sdv",
+    "forest-diffusion": "ForestDiffusion",
+}
 
 
 def _installed(package: str) -> bool:
@@ -136,7 +141,12 @@ class ForestDiffusion(_Peer):
     def __init__(self, n_t: int = 50, duplicate_K: int = 100, n_estimators: int = 100, diffusion_type: str = "flow",
                  preprocessing: str | list[str] = "none", seed: int | None = 0):  # fmt: skip
         super().__init__(preprocessing=preprocessing, seed=seed)
-        self.n_t, self.duplicate_K, self.n_estimators, self.diffusion_type = n_t, duplicate_K, n_estimators, diffusion_type
+        self.n_t, self.duplicate_K, self.n_estimators, self.diffusion_type = (
+            n_t,
+            duplicate_K,
+            n_estimators,
+            diffusion_type,
+        )
 
     def _fit(self, Z: np.ndarray, rng: np.random.Generator) -> None:
         from ForestDiffusion import ForestDiffusionModel

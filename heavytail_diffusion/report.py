@@ -239,7 +239,9 @@ def _fit_sample_task(task: dict) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model = make_model(task["model"], **task["params"]).fit(task["train"], columns=list(task["columns"]))
+            model = make_model(task["model"], **task["params"]).fit(
+                task["train"], columns=list(task["columns"])
+            )
             S = model.sample(task["n_samples"], seed=task["sample_seed"])
         except Exception as exc:  # noqa: BLE001  (one model's failure must not stop the comparison)
             out["error"] = _err_note(exc)
@@ -293,7 +295,9 @@ class _Memorisation:
         d = distances.nearest_distances(Z[ok], self.train) if ok.any() else np.array([np.nan])
         ratio = float(np.median(d)) / self.median_test if self.median_test > 0 else math.nan
         note = "" if ok.all() else f"{int((~ok).sum())} generated rows off the log domain were left out"
-        return sc._row(split, name, "memorisation_ratio", "joint", ratio, ref_value=self.median_test, note=note)
+        return sc._row(
+            split, name, "memorisation_ratio", "joint", ratio, ref_value=self.median_test, note=note
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -422,7 +426,9 @@ def compare(
     if reference is not None:
         ref_all = np.asarray(reference, dtype=np.float64)
         if ref_all.ndim != 2 or ref_all.shape[1] != X.shape[1] or not np.isfinite(ref_all).all():
-            raise DataError(f"reference must be a finite array with {X.shape[1]} columns, got shape {ref_all.shape}")
+            raise DataError(
+                f"reference must be a finite array with {X.shape[1]} columns, got shape {ref_all.shape}"
+            )
     n_samples = (max(n_test, 4000 if quick else 10000) if n_samples is None
                  else check_positive_int(n_samples, "n_samples", minimum=20))  # fmt: skip
     if isinstance(preprocessing, str) and preprocessing == "auto":
@@ -471,7 +477,10 @@ def compare(
         if "fitted" in f:
             fitted[name] = f["fitted"]
         if progress:
-            print(f"  split {s} {name}: fit {f['fit_seconds']:.1f} s, sample {f['sample_seconds']:.1f} s", flush=True)
+            print(
+                f"  split {s} {name}: fit {f['fit_seconds']:.1f} s, sample {f['sample_seconds']:.1f} s",
+                flush=True,
+            )
     for s in range(len(splits)):
         for name in failed:
             samples[s].pop(name, None)
@@ -518,7 +527,11 @@ def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str) -> np.n
         hints = []
         lower = {e.lower(): e for e in extra}
         for c in missing:
-            close = [lower[c.lower()]] if c.lower() in lower else difflib.get_close_matches(c, extra, n=1, cutoff=0.5)
+            close = (
+                [lower[c.lower()]]
+                if c.lower() in lower
+                else difflib.get_close_matches(c, extra, n=1, cutoff=0.5)
+            )
             if close:
                 hints.append(f"{c!r} -> {close[0]!r}?")
         hint = f" (renamed? {', '.join(hints)})" if hints else ""
@@ -533,7 +546,9 @@ def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str) -> np.n
     A = A.to_numpy(dtype=np.float64)
     rows = np.flatnonzero(~np.isfinite(A).all(axis=1))
     if rows.size:
-        raise DataError(f"{label}: row {int(rows[0]) + 1} has a NaN or infinite value ({rows.size} such rows)")
+        raise DataError(
+            f"{label}: row {int(rows[0]) + 1} has a NaN or infinite value ({rows.size} such rows)"
+        )
     if A.shape[0] < 20:
         raise DataError(f"{label} has {A.shape[0]} rows; at least 20 are needed")
     return A
@@ -627,7 +642,9 @@ def score_samples(
             A = np.asarray(src, dtype=np.float64)
             A = A[:, None] if A.ndim == 1 else A
             if A.ndim != 2 or A.shape[1] != X.shape[1]:
-                raise DataError(f"{label} has shape {A.shape}; the real data have {X.shape[1]} columns {list(cols)}")
+                raise DataError(
+                    f"{label} has shape {A.shape}; the real data have {X.shape[1]} columns {list(cols)}"
+                )
             if not np.isfinite(A).all():
                 raise DataError(f"{label} has NaN or infinite values")
         else:
@@ -696,7 +713,7 @@ def scorecard_table(result: ComparisonResult) -> tuple[pd.DataFrame, list[str]]:
     rows, notes = [], []
     for name, r in S.iterrows():
         if r.status != "ok":
-            notes.append(f"[{len(notes) + 1}] {name}: {r.status[len('failed: '):]}")
+            notes.append(f"[{len(notes) + 1}] {name}: {r.status[len('failed: ') :]}")
             rows.append({"model": f"{name} (failed [{len(notes)}])", "rank": "", "best": "",
                          **{f: "" for f in fams}, "tied with": ""})  # fmt: skip
             continue
@@ -712,7 +729,11 @@ def scorecard_table(result: ComparisonResult) -> tuple[pd.DataFrame, list[str]]:
 
 def _costs_table(result: ComparisonResult) -> pd.DataFrame:
     S = result.summary[result.summary.status == "ok"]
-    keep = [c for c in ("msw_slog", "memorisation_ratio", "nfe", "fit_seconds", "sample_seconds") if c in S.columns]
+    keep = [
+        c
+        for c in ("msw_slog", "memorisation_ratio", "nfe", "fit_seconds", "sample_seconds")
+        if c in S.columns
+    ]
     T = S[keep].copy()
     if "msw_slog_floor" in S.columns and len(S):
         T.loc["(noise floor)"] = {"msw_slog": S["msw_slog_floor"].mean()}
@@ -729,7 +750,10 @@ def _per_column_table(result: ComparisonResult) -> pd.DataFrame:
     ):
         for name, h in g.groupby("model", sort=False):
             hx = h[h.metric == "hill_xi"]
-            q = {lev: h[(h.metric == "quantile_rel_error") & np.isclose(h.level, lev)] for lev in sc.QUANTILE_LEVELS}
+            q = {
+                lev: h[(h.metric == "quantile_rel_error") & np.isclose(h.level, lev)]
+                for lev in sc.QUANTILE_LEVELS
+            }
             out.append({
                 "column": c, "tail": t, "model": name, "hill_xi": hx.value.mean(),
                 "ref_hill_xi [95% CI]": (f"{hx.ref_value.mean():.3g} [{hx.ci_low.mean():.3g}, {hx.ci_high.mean():.3g}]"
@@ -783,35 +807,37 @@ def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[
     ok = result.summary[result.summary.status == "ok"]
     if len(ok):
         fig = plots.scorecard_plot(ok)
-        figs.append(("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
+        figs.append((("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
                      "(bar) per model, the grey band the noise floor (two halves of the real rows scored against "
                      "each other). Look for models whose bars reach the band; bars that overlap mean no real "
-                     "difference.", save(fig, "scorecard.png")))  # fmt: skip
+                     "difference."), save(fig, "scorecard.png")))  # fmt: skip
     R, S, cols = result.reference, result.samples, list(result.columns)
     tails_cols = result.info.get("tail_columns", cols)
     for j, c in enumerate(cols):
         if c not in tails_cols or not S:
             continue
         fig = plots.tail_panels(R[:, j], {n: S[n][:, j] for n in S}, label=c)
-        figs.append((f"{c}, first split: log-log survival (left; a model whose curve falls below the black one has "
+        figs.append(((f"{c}, first split: log-log survival (left; a model whose curve falls below the black one has "
                      "too light a tail, above it too heavy), QQ of the tail, log scale (middle; on the diagonal = right "
                      "quantiles), Hill ξ against the tail fraction (right; the band is the reference's 95% interval: "
-                     "a right tail index stays inside it).", save(fig, f"tails_{_safe(c)}.png")))  # fmt: skip
+                     "a right tail index stays inside it)."), save(fig, f"tails_{_safe(c)}.png")))  # fmt: skip
     for a, b in list(combinations([j for j, c in enumerate(cols) if c in tails_cols], 2))[:max_pairs]:
         if not S:
             break
         fig = plots.model_scatter_grid(R, S, a, b, cols, seed=result.info.get("seed", 0))
-        figs.append((f"{cols[a]} and {cols[b]}, first split: each model's rows (colour) over the reference rows "
+        figs.append(((f"{cols[a]} and {cols[b]}, first split: each model's rows (colour) over the reference rows "
                      "(grey). Look at the corners: joint extremes that the reference has and a model lacks (or "
-                     "invents).", save(fig, f"pairs_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
+                     "invents)."), save(fig, f"pairs_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
         try:
-            axes = plots.chi_plot(R[:, a], R[:, b], {n: S[n][:, [a, b]] for n in S}, labels=(cols[a], cols[b]))
+            axes = plots.chi_plot(
+                R[:, a], R[:, b], {n: S[n][:, [a, b]] for n in S}, labels=(cols[a], cols[b])
+            )
         except (ValueError, ArithmeticError) as exc:
             warnings.warn(f"chi plot of {cols[a]}|{cols[b]} skipped: {exc}", stacklevel=2)
             continue
-        figs.append((f"{cols[a]} and {cols[b]}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference "
+        figs.append(((f"{cols[a]} and {cols[b]}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference "
                      "(black, with 95% band) and the models, first split. A model inside the band at u = 0.9-0.95 "
-                     "has the right joint extremes.", save(axes[0].figure, f"chi_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
+                     "has the right joint extremes."), save(axes[0].figure, f"chi_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
     return figs
 
 
@@ -863,10 +889,10 @@ def write_report(result: ComparisonResult, out_dir, *, max_pairs: int = 3, figur
 
     esc = html.escape
     parts = ["<!doctype html><html><head><meta charset='utf-8'>", f"<title>{title}</title><style>",
-             "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}table.t{border-collapse:"
+             ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}table.t{border-collapse:"
              "collapse;font-size:13px}table.t td,table.t th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
              "img{max-width:100%}figcaption{font-style:italic;margin-bottom:2em}.warn{background:#fff3cd;padding:"
-             ".5em}", f"</style></head><body><h1>{title}</h1><p>{esc(setting)}</p>"]  # fmt: skip
+             ".5em}"), f"</style></head><body><h1>{title}</h1><p>{esc(setting)}</p>"]  # fmt: skip
     if result.warnings:
         parts += ["<div class='warn'><b>Small-data warnings</b><ul>"]
         parts += [f"<li>{esc(w)}</li>" for w in result.warnings] + ["</ul></div>"]
@@ -884,7 +910,9 @@ def write_report(result: ComparisonResult, out_dir, *, max_pairs: int = 3, figur
         parts.append(f"<figure><img alt='{esc(cap)}' src='data:image/png;base64,{b64}'><figcaption>{esc(cap)}"
                      "</figcaption></figure>")  # fmt: skip
     parts += ["<h2>Metrics (metrics.csv)</h2><ul>"]
-    parts += [f"<li><code>{esc(k)}</code>: {esc(v)}</li>" for k, v in METRICS.items()] + ["</ul></body></html>"]
+    parts += [f"<li><code>{esc(k)}</code>: {esc(v)}</li>" for k, v in METRICS.items()] + [
+        "</ul></body></html>"
+    ]
     path = out / "report.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

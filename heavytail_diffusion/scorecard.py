@@ -73,13 +73,13 @@ NON_TAIL_KINDS = ("categorical", "id", "time")
 
 #: The ranked summary metrics ("families"): name -> (metric, level or None, one-line description).
 FAMILIES: dict[str, tuple[str, float | None, str]] = {
-    "survival_area": ("survival_area", None, "area between log survival curves beyond the reference 0.9 "
-                      "quantile, over the range of both samples (mean over columns and tails)"),
+    "survival_area": ("survival_area", None, ("area between log survival curves beyond the reference 0.9 "
+                      "quantile, over the range of both samples (mean over columns and tails)")),
     "q99_error": ("quantile_rel_error", 0.99, "|relative error| of the 0.99 quantile (mean over columns/tails)"),
-    "q999_error": ("quantile_rel_error", 0.999, "|relative error| of the 0.999 quantile (mean over columns/"
-                   "tails; GPD-extrapolated reference where the test rows cannot estimate it)"),
-    "tail_index_error": ("hill_xi_abs_error", None, "|xi_model - xi_ref|, Hill at the reference's tail "
-                         "fraction (mean over columns/tails)"),
+    "q999_error": ("quantile_rel_error", 0.999, ("|relative error| of the 0.999 quantile (mean over columns/"
+                   "tails; GPD-extrapolated reference where the test rows cannot estimate it)")),
+    "tail_index_error": ("hill_xi_abs_error", None, ("|xi_model - xi_ref|, Hill at the reference's tail "
+                         "fraction (mean over columns/tails)")),
     "chi90_error": ("chi_abs_error", 0.9, "|chi_model(0.9) - chi_ref(0.9)| (mean over column pairs)"),
     "chi95_error": ("chi_abs_error", 0.95, "|chi_model(0.95) - chi_ref(0.95)| (mean over column pairs)"),
 }  # fmt: skip
@@ -308,7 +308,9 @@ def _column_rows(split, name, col, tail, ref: _RefTail, g: np.ndarray) -> list[d
         rows.append(_row(split, name, "quantile_rel_error", col, val, tail=tail, level=q, ref_value=qr, ci=rci,
                          ref_kind=kind, note=note))  # fmt: skip
     if ref.hill is None:
-        rows.append(_row(split, name, "hill_xi", col, math.nan, tail=tail, note="reference: " + ref.notes["hill"]))
+        rows.append(
+            _row(split, name, "hill_xi", col, math.nan, tail=tail, note="reference: " + ref.notes["hill"])
+        )
     else:
         m = g.size
         k = int(np.clip(round(ref.frac * m), 2, m - 1))
@@ -337,7 +339,9 @@ def _score_one(split, name, R, S, cols, tail_idx, ref_tails, ref_chi, msw_kw) ->
     for (a, b, t), chis in ref_chi.items():
         for u, c_ref in chis.items():
             c_s = float(dependence.chi(S[:, a], S[:, b], u, tail=t))
-            rows.append(_row(split, name, "chi", f"{cols[a]}|{cols[b]}", c_s, tail=t, level=u, ref_value=c_ref))
+            rows.append(
+                _row(split, name, "chi", f"{cols[a]}|{cols[b]}", c_s, tail=t, level=u, ref_value=c_ref)
+            )
             rows.append(_row(split, name, "chi_abs_error", f"{cols[a]}|{cols[b]}", abs(c_s - c_ref), tail=t,
                              level=u, ref_value=c_ref))  # fmt: skip
     if msw_kw is not None:
@@ -351,7 +355,9 @@ def _score_one(split, name, R, S, cols, tail_idx, ref_tails, ref_chi, msw_kw) ->
 
 
 def _reference_side(R, tail_idx, seed, n_boot):
-    ref_tails = {(j, t): _RefTail(_orient(R[:, j], t), seed, n_boot) for j in tail_idx for t in _tails(R[:, j])}
+    ref_tails = {
+        (j, t): _RefTail(_orient(R[:, j], t), seed, n_boot) for j in tail_idx for t in _tails(R[:, j])
+    }
     ref_chi = {}
     for a, b in combinations(tail_idx, 2):
         for t in _pair_tails(R[:, a], R[:, b]):
@@ -404,7 +410,9 @@ def score_split(reference: np.ndarray, samples: Mapping[str, np.ndarray], *, col
         perm = as_generator(seed + 7919).permutation(R.shape[0])
         A, B = R[perm[: R.shape[0] // 2]], R[perm[R.shape[0] // 2 :]]
         fa, fc = _reference_side(A, tail_idx, seed, n_boot)
-        fl = pd.DataFrame(_score_one(split, "floor", A, B, cols, tail_idx, fa, fc, msw_kw), columns=FRAME_COLUMNS)
+        fl = pd.DataFrame(
+            _score_one(split, "floor", A, B, cols, tail_idx, fa, fc, msw_kw), columns=FRAME_COLUMNS
+        )
         key = ["metric", "target", "tail", "level"]
         fl = fl[key + ["value"]].rename(columns={"value": "floor"})
         fl["level"] = fl["level"].fillna(-1.0)
@@ -494,7 +502,9 @@ def rank_splits(per_split: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
         grp = P.groupby("model")[f]
         out[f] = grp.apply(lambda v: float(np.mean(v)) if np.isfinite(v).all() else
                            (float(np.inf) if np.isinf(v).any() else math.nan))  # fmt: skip
-        out[f + "_sd"] = grp.apply(lambda v: float(np.std(v, ddof=1)) if np.isfinite(v).sum() > 1 else math.nan)
+        out[f + "_sd"] = grp.apply(
+            lambda v: float(np.std(v, ddof=1)) if np.isfinite(v).sum() > 1 else math.nan
+        )
         if f + "_floor" in P.columns:
             out[f + "_floor"] = P.groupby("model")[f + "_floor"].mean()
     out["rank"] = score.mean(axis=1)
@@ -502,7 +512,9 @@ def rank_splits(per_split: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
     best = score.eq(score.min(axis=0), axis=1)
     out["share_best"] = (best / best.sum(axis=0)).sum(axis=1) / max(score.shape[1], 1)
     names = list(out.index)
-    out["tied_with"] = [", ".join(o for o in names if o != m and tied(score.loc[m], score.loc[o])) for m in names]
+    out["tied_with"] = [
+        ", ".join(o for o in names if o != m and tied(score.loc[m], score.loc[o])) for m in names
+    ]
     best_in = {m: [] for m in names}
     for f in fams:
         wide = P.pivot_table(index="split", columns="model", values=f, aggfunc="first")
@@ -539,8 +551,11 @@ def verdict(ranked: pd.DataFrame, *, n_splits: int, failed: Mapping[str, str] | 
     s = (f"Over {n_splits} split{'s' if n_splits != 1 else ''}, **{top}** ranks first on the tail metrics "
          f"(mean rank {r['rank']:.2f}, between {r.rank_low:.2f} and {r.rank_high:.2f} across splits; best in "
          f"{r.share_best:.0%} of the splits)")  # fmt: skip
-    s += (f", but it is tied with {', '.join(ties)}: their difference is within the split-to-split noise."
-          if ties else ", ahead of every other model by more than the split-to-split noise.")
+    s += (
+        f", but it is tied with {', '.join(ties)}: their difference is within the split-to-split noise."
+        if ties
+        else ", ahead of every other model by more than the split-to-split noise."
+    )
     parts = [s]
     fails, wins = [], []
     for fam in FAMILIES:
@@ -551,14 +566,16 @@ def verdict(ranked: pd.DataFrame, *, n_splits: int, failed: Mapping[str, str] | 
         ratio = v / fl if fl > 0 and math.isfinite(fl) else math.nan
         shared = [m for m in ranked.index if m != lead and fam in ranked.loc[m, "best_in"].split(", ")]
         who = lead + (f" (tied with {', '.join(shared)})" if shared else "")
-        rel = (f"{ratio:.1f}x its noise floor {_fmt(fl)}" if math.isfinite(ratio) else "no noise floor")
+        rel = f"{ratio:.1f}x its noise floor {_fmt(fl)}" if math.isfinite(ratio) else "no noise floor"
         wins.append(f"{fam}: {who}, {_fmt(v)} = {rel}")
         if math.isfinite(ratio) and ratio > 3:
             fails.append(fam)
     parts.append("Best per metric (mean over splits): " + "; ".join(wins) + ".")
     if fails:
-        parts.append("Every model fails on " + ", ".join(fails) + ": even the best is more than 3x the noise "
-                     "floor, i.e. further from the real rows than two halves of the real rows are from each other.")
+        parts.append(
+            "Every model fails on " + ", ".join(fails) + ": even the best is more than 3x the noise "
+            "floor, i.e. further from the real rows than two halves of the real rows are from each other."
+        )
     else:
         parts.append("On every metric the best model is within 3x the noise floor.")
     if failed:

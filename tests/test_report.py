@@ -109,7 +109,9 @@ def test_same_seed_same_result():
 
 
 def test_time_split_holds_out_blocks():
-    res = compare(_data(200), ["evt-copula"], n_splits=3, split="time", n_samples=200, quick=True, progress=False)
+    res = compare(
+        _data(200), ["evt-copula"], n_splits=3, split="time", n_samples=200, quick=True, progress=False
+    )
     X = _data(200).to_numpy()
     np.testing.assert_array_equal(res.test, X[:60])  # first block: the first 60 rows
     assert res.info["split"] == "time"
@@ -150,7 +152,12 @@ def test_score_samples_matches_columns_by_name():
     good = pd.DataFrame(rng.standard_t(3, size=(3000, 2)), columns=["b", "a"])  # other order: matched by name
     res = score_samples(real, {"t3": good, "normal": rng.normal(size=(3000, 2))}, n_splits=3, quick=True)
     S = res.summary
-    assert S.index[0] == "t3" and (S.loc["t3", ["survival_area", "q99_error"]] < S.loc["normal", ["survival_area", "q99_error"]]).all()
+    assert (
+        S.index[0] == "t3"
+        and (
+            S.loc["t3", ["survival_area", "q99_error"]] < S.loc["normal", ["survival_area", "q99_error"]]
+        ).all()
+    )
     assert res.info["n_test"] == 300 and len(res.per_split) == 6
     with pytest.raises(DataError, match=r"lacks column\(s\) \['b'\].*renamed\? 'b' -> 'B'\?"):
         score_samples(real, {"x": good.rename(columns={"b": "B"})})
@@ -164,7 +171,7 @@ def test_peer_names_without_their_package_give_an_install_hint(monkeypatch):
     from heavytail_diffusion import peers, report
     from heavytail_diffusion.models import MODELS
 
-    monkeypatch.setattr(peers, "available_peers", lambda: [])
+    monkeypatch.setattr(peers, "available_peers", list)
     monkeypatch.delitem(MODELS, "sdv-ctgan", raising=False)
     with pytest.raises(ValueError, match=r"need the package\(s\) \['sdv'\].*\[peers\]"):
         report._check_models(["evt-copula", "sdv-ctgan"])

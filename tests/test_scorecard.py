@@ -61,7 +61,7 @@ def test_survival_area_charges_a_tail_that_stops_early_and_one_that_goes_too_far
     same = rng.pareto(3.0, 20000) + 1
     capped = np.minimum(rng.pareto(3.0, 20000) + 1, np.quantile(ref, 0.95))  # light: stops early
     heavy = rng.pareto(1.5, 20000) + 1
-    a_same, s_same = sc.survival_area(ref, same)
+    a_same, _s_same = sc.survival_area(ref, same)
     a_cap, s_cap = sc.survival_area(ref, capped)
     a_heavy, s_heavy = sc.survival_area(ref, heavy)
     assert a_same < a_cap and a_same < a_heavy
@@ -87,7 +87,9 @@ def test_unestimable_quantile_is_gpd_extrapolated_with_a_ci():
     assert (q.ci_low <= q.value).all() and (q.value <= q.ci_high).all()
     assert q.note.str.contains("GPD above").all()
     big = sc.score_split(rng.standard_t(3, size=(2000, 1)), {"m": R}, columns=["x"], quick=True, joint=False)
-    assert set(big[(big.metric == "quantile_rel_error") & np.isclose(big.level, 0.99)].ref_kind) == {"empirical"}
+    assert set(big[(big.metric == "quantile_rel_error") & np.isclose(big.level, 0.99)].ref_kind) == {
+        "empirical"
+    }
 
 
 def test_make_splits_random_and_time():

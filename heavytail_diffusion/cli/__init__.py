@@ -18,7 +18,7 @@ from .. import __version__
 __all__ = ["build_parser", "main"]
 
 # Order = order in --help. Modules are imported lazily so that `heavytail --help` stays fast.
-COMMANDS = ["datasets", "benchmark", "diagnose", "fit", "sample", "compare"]
+COMMANDS = ["datasets", "benchmark", "diagnose", "fit", "sample", "compare", "score"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -43,7 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--splits", type=int, default=5, metavar="S", help="number of train/test splits (5)")
     p.add_argument("--split", choices=["random", "time"], default="random",
                    help="random splits, or contiguous blocks in row (time) order held out (default random)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="seed of the splits, the fits, the samples (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the splits, the fits, the samples (default 0)"
+    )
     p.add_argument(
         "--test-fraction", type=float, default=0.3, metavar="F", help="share of held-out rows (0.3)"
     )

@@ -31,14 +31,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = _EPILOG
     p.add_argument("real", help="real data file (CSV, TSV or parquet)")
     p.add_argument("synthetic", nargs="+", help="synthetic data file(s), same column names as the real data")
-    p.add_argument("--names", default=None, help="comma-separated names of the synthetic files (default: file stems)")
+    p.add_argument(
+        "--names", default=None, help="comma-separated names of the synthetic files (default: file stems)"
+    )
     add_columns_argument(p)
     p.add_argument("--splits", type=int, default=5, metavar="S", help="repeats (default 5)")
     p.add_argument("--reference-fraction", type=float, default=0.5, metavar="F",
                    help="share of the real rows in each repeat's reference (default 0.5)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the repeats (default 0)")
     p.add_argument("--quick", action="store_true", help="fewer bootstrap resamples and projections")
-    p.add_argument("--dropna", action="store_true", help="drop real rows with NaN/inf values instead of failing")
+    p.add_argument(
+        "--dropna", action="store_true", help="drop real rows with NaN/inf values instead of failing"
+    )
     p.add_argument("--out", default=None, metavar="DIR", help="report folder (optional)")
     add_force_argument(p)
     p.add_argument("--json", action="store_true", help="print the summary, verdict and metrics as JSON")

@@ -21,12 +21,34 @@ def csv(tmp_path_factory):
 def test_compare_writes_report(csv, tmp_path, capsys):
     out = tmp_path / "rep"
     args = [str(csv), "--columns", "a,b", "--models", "evt-copula,flow", "--param", "flow:flow_steps=15"]
-    rc = main(["compare", *args, "--quick", "--splits", "2", "--workers", "1", "--n-samples", "500", "--out", str(out)])
+    rc = main(
+        [
+            "compare",
+            *args,
+            "--quick",
+            "--splits",
+            "2",
+            "--workers",
+            "1",
+            "--n-samples",
+            "500",
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert rc == 0
     assert "report:" in text and "evt-copula" in text and "(noise floor)" in text and "Over 2 splits" in text
     assert "warning: only 90 test rows" in text
-    for f in ("metrics.csv", "summary.csv", "per_split.csv", "report.md", "report.html", "tails_a.png", "chi_a_b.png"):
+    for f in (
+        "metrics.csv",
+        "summary.csv",
+        "per_split.csv",
+        "report.md",
+        "report.html",
+        "tails_a.png",
+        "chi_a_b.png",
+    ):
         assert (out / f).is_file(), f
     assert set(pd.read_csv(out / "metrics.csv").model) == {"evt-copula", "flow"}
 

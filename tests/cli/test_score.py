@@ -13,10 +13,18 @@ from heavytail_diffusion.cli import main
 def files(tmp_path_factory):
     rng = np.random.default_rng(0)
     d = tmp_path_factory.mktemp("score")
-    pd.DataFrame({"loss": np.exp(rng.standard_t(3, 500)), "ret": rng.standard_t(3, 500)}).to_csv(d / "real.csv", index=False)
-    pd.DataFrame({"ret": rng.standard_t(3, 3000), "loss": np.exp(rng.standard_t(3, 3000))}).to_csv(d / "good.csv", index=False)
-    pd.DataFrame({"loss": np.exp(rng.normal(size=3000)), "ret": rng.normal(size=3000)}).to_parquet(d / "light.parquet")
-    pd.DataFrame({"Loss": np.exp(rng.standard_t(3, 300)), "ret": rng.standard_t(3, 300)}).to_csv(d / "renamed.csv", index=False)
+    pd.DataFrame({"loss": np.exp(rng.standard_t(3, 500)), "ret": rng.standard_t(3, 500)}).to_csv(
+        d / "real.csv", index=False
+    )
+    pd.DataFrame({"ret": rng.standard_t(3, 3000), "loss": np.exp(rng.standard_t(3, 3000))}).to_csv(
+        d / "good.csv", index=False
+    )
+    pd.DataFrame({"loss": np.exp(rng.normal(size=3000)), "ret": rng.normal(size=3000)}).to_parquet(
+        d / "light.parquet"
+    )
+    pd.DataFrame({"Loss": np.exp(rng.standard_t(3, 300)), "ret": rng.standard_t(3, 300)}).to_csv(
+        d / "renamed.csv", index=False
+    )
     pd.DataFrame({"loss": np.exp(rng.standard_t(3, 300))}).to_csv(d / "missing.csv", index=False)
     pd.DataFrame({"loss": np.exp(rng.standard_t(3, 300)), "ret": rng.standard_t(3, 300), "extra": 1.0}).to_csv(
         d / "extra.csv", index=False)  # fmt: skip
@@ -40,7 +48,9 @@ def test_score_prints_the_scorecard_and_writes_a_report(files, tmp_path, capsys)
 
 
 def test_score_json(files, capsys):
-    rc = main(["score", str(files / "real.csv"), str(files / "good.csv"), "--splits", "2", "--quick", "--json"])
+    rc = main(
+        ["score", str(files / "real.csv"), str(files / "good.csv"), "--splits", "2", "--quick", "--json"]
+    )
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
     assert [r["model"] for r in doc["summary"]] == ["good"]
