@@ -155,3 +155,49 @@ def test_parallel_sampling_from_the_folder_equals_serial(models, tmp_path):
     assert np.array_equal(pd.read_parquet(tmp_path / "p.parquet").to_numpy(), expected)
     with pytest.raises(ValueError, match="model folder"):
         write_sample(trunc, 10, tmp_path / "x.parquet", workers=2, progress=False)
+
+
+def test_denoiser_validation_rows_are_capped():
+    from heavytail_diffusion.diffusion import train_denoiser
+
+    X = np.random.default_rng(0).standard_normal((400, 2))
+    _, hist = train_denoiser(X, 1.0, steps=2, max_val_rows=15, progress=False, device="cpu")
+    assert (hist.attrs["n_val"], hist.attrs["n_train"]) == (15, 385)
+    _, hist = train_denoiser(X, 1.0, steps=2, max_val_rows=None, progress=False, device="cpu")
+    assert hist.attrs["n_val"] == 40
+
+
+def test_marginal_body_knots_are_bounded_for_large_n(monkeypatch):
+    from heavytail_diffusion.priors import marginals
+
+    x = np.random.default_rng(1).standard_t(3, 30_000)
+    full = marginals.GPDTailMarginal().fit(x)
+    monkeypatch.setattr(marginals, "MAX_BODY_KNOTS", 1000)
+    thin = marginals.GPDTailMarginal().fit(x)
+    assert thin.knots_x_.size == 1000 < full.knots_x_.size
+    assert (thin.knots_x_[0], thin.knots_x_[-1]) == (full.knots_x_[0], full.knots_x_[-1])
+    assert thin.shape_upper_ == full.shape_upper_  # the tails do not depend on the body knots
+    grid = np.random.default_rng(2).standard_t(3, 20_000)
+    gap = 0.9 / 999  # the documented bound: the probability gap between kept knots
+    assert np.abs(thin.cdf(grid) - full.cdf(grid)).max() <= gap
+
+
+def test_sweep_file_is_checked(tmp_path):
+    from heavytail_diffusion.cli.benchmark import load_sweep
+
+    good = tmp_path / "s.toml"
+    good.write_text('mode = "quick"\n[benches]\nht2d = [0, 1]\n[settings]\nn_gen = 1000\n')
+    mod, mode, cfg, tasks = load_sweep(good)
+    assert mode == "quick" and cfg["n_gen"] == 1000 and cfg["n_train"] == mod.QUICK["n_train"]
+    assert [(t["bench"], t["seed"]) for t in tasks] == [("ht2d", 0), ("ht2d", 1)]
+    for text, match in (
+        ('mode = "fast"\n', "mode must be"),
+        ("[benches]\nnope = [0]\n", "unknown benchmark"),
+        ("[settings]\nn_trian = 5\n", "unknown setting"),
+        ('[benches]\nht2d = "0"\n', "list of int seeds"),
+        ("sweeps = 1\n", "unknown key"),
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        with pytest.raises(ValueError, match=match):
+            load_sweep(bad)
