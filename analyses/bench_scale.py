@@ -198,18 +198,18 @@ IN_MEMORY = """
 import sys, time, torch
 torch.set_num_threads(1)
 from heavytail_diffusion.models import load_model
-m = load_model(sys.argv[1]); n = int(sys.argv[2])
-t = time.perf_counter(); G = m.sample(n, seed=0); print("sample_seconds", time.perf_counter() - t, G.shape)
+m = load_model(sys.argv[1]); n, steps = int(sys.argv[2]), int(sys.argv[3])
+t = time.perf_counter(); G = m.sample(n, seed=0, steps=steps); print("sample_seconds", time.perf_counter() - t, G.shape)
 """
 CHECK_PARQUET = """
 import sys, numpy as np, pyarrow.parquet as pq, torch
 torch.set_num_threads(1)
 from heavytail_diffusion.models import load_model
-m = load_model(sys.argv[1]); path, n, chunk = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+m = load_model(sys.argv[1]); path, n, chunk, steps = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 f = pq.ParquetFile(path)
 last = f.metadata.num_row_groups - 1
 ok = [np.array_equal(f.read_row_group(i).to_pandas().to_numpy(),
-                     next(m.sample_chunks(n, 0, chunk_rows=chunk, chunks=[i]))) for i in (0, last)]
+                     next(m.sample_chunks(n, 0, chunk_rows=chunk, chunks=[i], steps=steps))) for i in (0, last)]
 print("rows", f.metadata.num_rows, "row_groups", f.metadata.num_row_groups, "first_last_chunks_equal", all(ok))
 """
 
@@ -223,7 +223,7 @@ def sample(args) -> None:
     n_small = args.n_compare
     print(f"sample: {n_small} rows in memory ...", flush=True)
     runs["in memory, model.sample (1 core)"] = dict(
-        measure([PY, "-c", IN_MEMORY, str(model), str(n_small)]), rows=n_small, cores=1
+        measure([PY, "-c", IN_MEMORY, str(model), str(n_small), str(args.steps)]), rows=n_small, cores=1
     )
     cli = [
         PY,
@@ -235,6 +235,8 @@ def sample(args) -> None:
         "0",
         "--chunk-rows",
         str(args.chunk_rows),
+        "--steps",
+        str(args.steps),
     ]
     print(f"sample: {n_small} rows streamed to parquet, 1 process ...", flush=True)
     runs["streamed to parquet, 1 process"] = dict(
@@ -248,13 +250,16 @@ def sample(args) -> None:
         rows=args.n,
         cores=args.workers,
     )
-    check = measure([PY, "-c", CHECK_PARQUET, str(model), str(big), str(args.n), str(args.chunk_rows)])
+    check = measure(
+        [PY, "-c", CHECK_PARQUET, str(model), str(big), str(args.n), str(args.chunk_rows), str(args.steps)]
+    )
     file_mb = big.stat().st_size / 2**20
     for r in runs.values():
         r["rows_per_s_per_core"] = r["rows"] / r["wall_s"] / r["cores"]
         r["rows_per_cpu_s"] = r["rows"] / r["cpu_s"]
     big.unlink()
-    _save("sample", {"model": "truncated on ht10d, 10k rows, 300 training steps, Heun 10 levels (19 NFE)",
+    _save("sample", {"model": f"truncated on ht10d, 10k rows, 300 training steps, Heun {args.steps} levels "
+                              f"({2 * args.steps - 1} NFE)",
                      "chunk_rows": args.chunk_rows, "fit": fit, "runs": runs, "parquet_mb": file_mb,
                      "check": check["output_tail"].strip().splitlines()[-1]})  # fmt: skip
 
@@ -393,6 +398,9 @@ def main(argv=None) -> None:
     s.add_argument("--n-compare", type=int, default=200_000, help="rows of the in-memory / serial comparison")
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--chunk-rows", type=int, default=100_000)
+    s.add_argument(
+        "--steps", type=int, default=10, help="Heun levels for every run (10: the default, 19 NFE)"
+    )
     f = sub.add_parser("fit")
     f.add_argument("--n-large", type=int, default=1_000_000)
     f.add_argument("--n-small", type=int, default=100_000)
