@@ -1150,7 +1150,7 @@ def fit_diagnostic_plot(
     if not is_gpd and not isinstance(fit, evt.GEVFit):
         raise TypeError(f"fit must be a GPDFit or GEVFit, got {type(fit).__name__}")
     if axes is None:
-        fig, axes = plt.subplots(2, 2, figsize=(9.6, 8.0))
+        _, axes = plt.subplots(2, 2, figsize=(9.6, 8.0))
     axs = np.asarray(axes).ravel()
     if axs.size != 4:
         raise ValueError(f"axes must hold 4 Axes, got {axs.size}")

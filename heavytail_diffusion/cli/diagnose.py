@@ -84,6 +84,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "intervals, R-hat, effective sample size",
     )
     p.add_argument(
+        "--bayes-samples",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="with --bayes: NUTS draws kept per chain (2 chains; warmup N/2, at least 100; default 1000)",
+    )
+    p.add_argument(
         "--tail",
         choices=["upper", "lower", "both"],
         default="upper",
@@ -595,6 +602,8 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(
                     f"--decluster: the run length must be a positive integer, got {args.decluster!r}"
                 )
+    if args.bayes and args.bayes_samples < 10:
+        raise ValueError(f"--bayes-samples must be at least 10, got {args.bayes_samples}")
     table, time = _load_with_time(args, load_table)
     thresholds = parse_thresholds(args.threshold, list(table.columns))
     summary = diagnose_table(
@@ -607,7 +616,9 @@ def run(args: argparse.Namespace) -> int:
         time=time,
         block=args.block,
         decluster=decluster,
-        bayes=bool(args.bayes),
+        bayes={"num_samples": args.bayes_samples, "warmup": max(100, args.bayes_samples // 2)}
+        if args.bayes
+        else False,
     )
     if args.out:
         out = Path(args.out)

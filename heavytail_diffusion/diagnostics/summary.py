@@ -375,11 +375,13 @@ def diagnose_column(
         opts = bayes if isinstance(bayes, dict) else {}
         try:
             if gfit is not None:
-                post = _bayes.fit_gpd_bayes(y, gfit.threshold, seed=seed, **opts)
+                post = _bayes.fit_gpd_bayes(
+                    y, gfit.threshold, seed=seed if isinstance(seed, int) else 0, **opts
+                )
                 per = YEAR_PERIODS if years is not None else GPD_PERIODS_OBS
                 out["bayes"] = post.summary_dict(per, obs_per_block=npp)
             elif gev is not None:
-                post = _bayes.fit_gev_bayes(maxima, seed=seed, **opts)
+                post = _bayes.fit_gev_bayes(maxima, seed=seed if isinstance(seed, int) else 0, **opts)
                 out["bayes"] = post.summary_dict(BLOCK_PERIODS if years is None else YEAR_PERIODS)
             else:
                 out["bayes"] = {"error": "no GPD or GEV fit to compare with"}

@@ -276,3 +276,26 @@ def test_out_folder_has_index_html_and_four_panel_figures(capsys, fort, tmp_path
     )
     assert (out_dir / "prec_in_fit_diagnostic.png").stat().st_size > 10000
     assert (out_dir / "prec_in_fit_diagnostic_gev.png").exists()
+
+
+def test_bayes_flag_reports_posterior_with_rhat(capsys, danish):
+    rc, out, _ = _run(
+        capsys,
+        [
+            "diagnose",
+            danish,
+            "--threshold",
+            "10",
+            "--time",
+            "date",
+            "--bayes",
+            "--bayes-samples",
+            "60",
+            "--json",
+        ],
+    )
+    assert rc == 0
+    b = json.loads(out)["columns"]["loss_mdkk"]["bayes"]
+    assert b["model"] == "gpd" and b["draws"] == 120 and b["chains"] == 2
+    assert 0.2 < b["parameters"]["shape"]["mean"] < 0.8  # MLE 0.497 +- 0.136
+    assert b["rhat_max"] > 0 and b["ess_min"] > 0 and b["return_levels"][-1]["period"] == 100
