@@ -179,9 +179,11 @@ def write_sample(
     names = list(columns) if columns is not None else list(fitted.columns_)
     if len(names) != fitted.n_features_in_:
         raise ValueError(f"columns: {len(names)} names given for a model of {fitted.n_features_in_} columns")
+    n_chunks = -(-n // chunk_rows)
+    if parallel and scheduler is None and n_chunks == 1:
+        parallel = False  # one chunk: no cluster to start
     if parallel:
         fitted.sample_chunks(1, 0, chunk_rows=1, **options)  # validates the options here, once
-        n_chunks = -(-n // chunk_rows)
         tasks = (
             {
                 "model": folder,
