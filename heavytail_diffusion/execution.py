@@ -88,6 +88,29 @@ def _call(fn: Callable, task: Any, threads: int) -> Any:
     return fn(task)
 
 
+_FUNCTIONS: dict[bytes, Callable] = {}  # per worker process: unpickled task functions
+
+
+def _call_pickled(blob: bytes, task: Any, threads: int) -> Any:
+    """Worker side of :func:`_ship`: unpickle the function once per process, then run the task."""
+    import cloudpickle
+
+    key = hashlib.sha256(blob).digest()
+    if key not in _FUNCTIONS:
+        _FUNCTIONS[key] = cloudpickle.loads(blob)
+    return _call(_FUNCTIONS[key], task, threads)
+
+
+def _ship(fn: Callable) -> bytes:
+    """``fn`` pickled by cloudpickle for the workers. Dask pickles task arguments with plain pickle when it
+    can, i.e. functions by reference; the scheduler (which unpickles the graph) and remote workers cannot
+    import functions of a script, so the function travels as bytes (by value where registered with
+    :func:`register_by_value`, by reference for importable modules)."""
+    import cloudpickle
+
+    return cloudpickle.dumps(fn)
+
+
 class _Cache:
     """One pickle per finished task in ``folder``, written atomically (a rename), read back on resume."""
 
@@ -222,6 +245,7 @@ def imap_tasks(
         return
     from distributed import as_completed
 
+    blob = _ship(fn)
     with _client(workers or available_cores(), scheduler, threads) as client:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
         window = max_in_flight or 2 * n_workers
@@ -239,7 +263,7 @@ def imap_tasks(
                 except StopIteration:
                     exhausted = True
                     break
-                fut = client.submit(_call, fn, task, threads, pure=False)
+                fut = client.submit(_call_pickled, blob, task, threads, pure=False)
                 index_of[fut.key] = next_in
                 pending[next_in] = fut
                 ac.add(fut)
@@ -357,10 +381,11 @@ def run_tasks(
         else:
             from distributed import as_completed
 
+            blob = _ship(fn)
             with _client(n_workers, scheduler, threads) as client:
                 futures, index_of = [], {}
                 for i in todo:
-                    fut = client.submit(_call, fn, tasks[i], threads, pure=False)
+                    fut = client.submit(_call_pickled, blob, tasks[i], threads, pure=False)
                     index_of[fut.key] = i
                     futures.append(fut)
                 del fut

@@ -42,6 +42,40 @@ def counted(task: int) -> int:
 STOP: set[int] = set()
 
 
+CLUSTER = """
+import time
+from distributed import LocalCluster
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
+print(cluster.scheduler_address, flush=True)
+time.sleep(300)
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster_address(tmp_path_factory):
+    """A Dask cluster started in another process (from another folder): the code path of a remote one."""
+    import os
+    import subprocess
+
+    import psutil
+
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path_factory.mktemp("c"),
+        env=env,
+    )
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            child.terminate()
+        proc.terminate()
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     X = get_benchmark("ht2d").sample(1200, seed=3)
@@ -52,12 +86,13 @@ def models(tmp_path_factory):
     return evt, trunc, folder
 
 
-def test_serial_equals_two_local_workers():
+def test_serial_equals_two_local_workers_and_a_cluster_by_address(cluster_address):
     register_by_value(sys.modules[__name__])  # this test module is not importable by the worker processes
     tasks = [{"seed": s, "n": 400} for s in range(4)]
     serial = run_tasks(tiny_cell, tasks, workers=1, progress=False)
     parallel = run_tasks(tiny_cell, tasks, workers=2, progress=False)
     assert serial == parallel  # bit-identical, in task order
+    assert run_tasks(tiny_cell, tasks, scheduler=cluster_address, progress=False) == serial
     assert [r["seed"] for r in serial] == [0, 1, 2, 3]
     assert len({r["loss"] for r in serial}) == 4  # the tasks really differ
 
@@ -148,9 +183,11 @@ def test_parquet_and_csv_round_trip(models, tmp_path):
     assert not list(tmp_path.glob(".*partial*"))
 
 
-def test_parallel_sampling_from_the_folder_equals_serial(models, tmp_path):
+def test_parallel_sampling_from_the_folder_equals_serial(models, tmp_path, cluster_address):
     _, trunc, folder = models
-    write_sample(folder, 230, tmp_path / "p.parquet", seed=5, chunk_rows=50, workers=2, progress=False)
+    write_sample(
+        folder, 230, tmp_path / "p.parquet", seed=5, chunk_rows=50, scheduler=cluster_address, progress=False
+    )
     expected = trunc.sample(230, seed=5, chunk_rows=50)
     assert np.array_equal(pd.read_parquet(tmp_path / "p.parquet").to_numpy(), expected)
     with pytest.raises(ValueError, match="model folder"):
