@@ -129,7 +129,14 @@ while True:
 """
 
 
+KEY = ["bench", "seed", "section", "model", "sampler", "sigma_T_rule", "nfe"]
+
+
 def _metrics_equal(a: pd.DataFrame, b: pd.DataFrame) -> tuple[bool, float]:
+    """Every non-timing column equal (NaN = NaN), rows matched by benchmark / section / model / sampler / NFE;
+    and the largest absolute difference of the numeric ones."""
+    a = a.sort_values(KEY, kind="stable").reset_index(drop=True)
+    b = b.sort_values(KEY, kind="stable").reset_index(drop=True)
     cols = [c for c in a.columns if c not in TIMING_COLS]
     if list(a.columns) != list(b.columns) or len(a) != len(b):
         return False, float("inf")
@@ -153,6 +160,7 @@ def sweep(args) -> None:
         print(f"sweep: {label} ...", flush=True)
         runs[label] = measure([*base, "--out", str(out), *extra])
         frames[label] = pd.read_csv(out / "results.csv", float_precision="round_trip")
+        (OUT / "sweep.partial.json").write_text(json.dumps(runs, indent=2, default=float))
     print("sweep: separately started LocalCluster (2 workers), passed by address ...", flush=True)
     cluster = subprocess.Popen([PY, "-c", CLUSTER], env=ENV, stdout=subprocess.PIPE, text=True)
     try:
