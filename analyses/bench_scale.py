@@ -279,9 +279,10 @@ torch.set_num_threads(1)
 import numpy as np
 from heavytail_diffusion.benchmarks import get_benchmark
 from heavytail_diffusion.models import make_model
-n, steps, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, steps, folder, sT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+sT = sT if sT == "auto" else float(sT)
 t = time.perf_counter(); X = get_benchmark("ht10d").sample(n, seed=0); t_data = time.perf_counter() - t
-m = make_model("truncated", train_steps=steps, progress=False, seed=0)
+m = make_model("truncated", train_steps=steps, progress=False, seed=0, sigma_T=sT)
 t = time.perf_counter(); m.fit(X); fit_s = time.perf_counter() - t
 m.save(folder)
 from heavytail_diffusion.diffusion import select_sigma_T
@@ -291,7 +292,8 @@ sel_s = (time.perf_counter() - t) / 3
 t = time.perf_counter(); cf = m._copy_fraction(Z); copy_s = time.perf_counter() - t
 print(json.dumps({"n": n, "data_s": t_data, "fit_s": fit_s, "sigma_T": m.sigma_T_, "dip_other_seeds": sig,
                   "select_sigma_T_s": sel_s, "copy_check_s": copy_s,
-                  "sigma_T_dip": float(m.sigma_T_selection_.sigma_T), "copy_fraction": m.copy_fraction_,
+                  "sigma_T_dip": None if m.sigma_T_selection_ is None else float(m.sigma_T_selection_.sigma_T),
+                  "copy_fraction": m.copy_fraction_,
                   "best_step": int(m.history_.attrs["best_step"]), "n_val": int(m.history_.attrs["n_val"])}))
 """
 EVAL = """
@@ -319,7 +321,7 @@ def fit(args) -> None:
     for n in (args.n_small, args.n_large):
         folder = tmp / f"m{n}"
         print(f"fit: n = {n} ...", flush=True)
-        r = measure([PY, "-c", FIT_N, str(n), str(args.train_steps), str(folder)])
+        r = measure([PY, "-c", FIT_N, str(n), str(args.train_steps), str(folder), args.sigma_T])
         r.update(json.loads(r.pop("output_tail").strip().splitlines()[-1]))
         r["model_folder_mb"] = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
         print(f"fit: evaluating the n = {n} model ...", flush=True)
@@ -327,8 +329,9 @@ def fit(args) -> None:
         r["eval"] = json.loads(e["output_tail"].strip().splitlines()[-1])
         r["eval_peak_rss_mb"] = e["peak_rss_mb"]
         runs[f"n = {n}"] = r
-    _save("fit", {"bench": "ht10d", "train_steps": args.train_steps, "n_gen": args.n_gen, "n_ref": 1_000_000,
-                  "runs": runs})  # fmt: skip
+    section = "fit" if args.sigma_T == "auto" else f"fit_sigmaT_{args.sigma_T}"
+    _save(section, {"bench": "ht10d", "train_steps": args.train_steps, "n_gen": args.n_gen, "n_ref": 1_000_000,
+                    "sigma_T": args.sigma_T, "runs": runs})  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------- report
@@ -368,17 +371,20 @@ def report(args) -> None:
             o.append(f"| {label} | {r['rows']:.0e} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['peak_rss_mb']:.0f} | "
                      f"{r['rows_per_s_per_core']:.0f} | {r['rows_per_cpu_s']:.0f} | {r['load1_mean']:.1f} |")  # fmt: skip
         o.append("")
-    fi = _load("fit")
-    if fi:
-        o += [f"### Fit of `truncated` on {fi['bench']} at two sizes - {fi['when']}", "",
+    for path in sorted(OUT.glob("fit*.json")):
+        fi = json.loads(path.read_text())
+        o += [f"### Fit of `truncated` on {fi['bench']} at two sizes, sigma_T {fi.get('sigma_T', 'auto')} - {fi['when']}",
+              "",
               (f"Same settings and seed ({fi['train_steps']} denoiser steps); metrics of {fi['n_gen']:.0e} generated "
               f"rows against {fi['n_ref']:.0e} fresh true draws (definitions: `analyses/benchmark_paper.py`)."), "",
-              ("| n | fit s | peak RSS MB | model folder MB | sigma_T (dip) | copies | qm99 | qm999 | qd99 | qd999 | "
-              "alpha | w2_slog | w2_bulk | mem_ratio |"), "|---|" + "---:|" * 13]  # fmt: skip
+              ("| n | fit s | peak RSS MB | model folder MB | sigma_T (dip) | dip, 3 other seeds | copies | qm99 | "
+               "qm999 | qd99 | qd999 | alpha | w2_slog | w2_bulk | mem_ratio |"), "|---|" + "---:|" * 14]  # fmt: skip
         for r in fi["runs"].values():
             e = r["eval"]
+            dip = "-" if r["sigma_T_dip"] is None else f"{r['sigma_T_dip']:.3g}"
             o.append(f"| {r['n']:.0e} | {r['fit_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['model_folder_mb']:.0f} | "
-                     f"{r['sigma_T']:.3g} ({r['sigma_T_dip']:.3g}) | {r['copy_fraction']:.3f} | {e['qm99']:.3f} | "
+                     f"{r['sigma_T']:.3g} ({dip}) | "
+                     f"{', '.join(f'{v:.2f}' for v in r['dip_other_seeds'])} | {r['copy_fraction']:.3f} | {e['qm99']:.3f} | "
                      f"{e['qm999']:.3f} | {e['qd99']:.3f} | {e['qd999']:.3f} | {e['alpha']:.2f} | {e['w2_slog']:.3f} | "
                      f"{e['w2_bulk']:.3f} | {e['mem_ratio']:.2f} |")  # fmt: skip
         o.append("")
@@ -414,6 +420,7 @@ def main(argv=None) -> None:
     f.add_argument("--n-small", type=int, default=100_000)
     f.add_argument("--train-steps", type=int, default=2000)
     f.add_argument("--n-gen", type=int, default=100_000)
+    f.add_argument("--sigma-T", default="auto", help="'auto' or a fixed truncation level for both fits")
     sub.add_parser("report")
     a = p.parse_args(argv)
     {"sweep": sweep, "sample": sample, "fit": fit, "report": report}[a.section](a)
