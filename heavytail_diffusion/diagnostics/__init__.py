@@ -24,8 +24,23 @@ dependence
     Tail dependence ``chi``/``chibar`` and their curves with intervals, Kendall's tau.
 summary
     ``diagnose_table``: the per-column summary behind ``heavytail diagnose``.
+time_blocks
+    ``block_maxima_by_time`` (calendar year / season / month from dates or years), ``observations_per_year``
+    (POT return periods in years).
+declustering
+    Runs declustering (``decluster``), the Ferro-Segers ``extremal_index``, ``fit_gpd_declustered``.
+nonstationary
+    ``fit_gev_nonstationary`` / ``fit_gpd_nonstationary`` (location, log-scale linear in covariates),
+    ``fit_gev_rlargest`` (r largest per block, missing values allowed), ``likelihood_ratio_test``.
+powerlaw_compare
+    ``compare_powerlaw`` (Vuong tests against lognormal, exponential, stretched exponential, truncated
+    power law) and the CSN goodness-of-fit ``powerlaw_gof``.
+bayes
+    ``fit_gpd_bayes`` / ``fit_gev_bayes``: NUTS posteriors (pyro), R-hat, ESS, return levels.
 """
 
+from .bayes import Posterior, fit_gev_bayes, fit_gpd_bayes
+from .declustering import Clusters, DeclusteredFit, decluster, extremal_index, fit_gpd_declustered
 from .dependence import chi, chi_curve, chibar, kendall_tau, tail_dependence_table
 from .distances import (
     ccdf_area,
@@ -60,6 +75,15 @@ from .evt import (
     return_level,
     select_threshold,
 )
+from .nonstationary import (
+    LikelihoodRatioTest,
+    NonStationaryFit,
+    fit_gev_nonstationary,
+    fit_gev_rlargest,
+    fit_gpd_nonstationary,
+    likelihood_ratio_test,
+)
+from .powerlaw_compare import GoodnessOfFit, PowerLawComparison, compare_powerlaw, powerlaw_gof
 from .quantiles import (
     DirectionalError,
     expected_shortfall,
@@ -78,30 +102,50 @@ from .tail_index import (
     moment_estimator,
     pickands,
     powerlaw_fit,
+    reduced_bias_hill,
     select_k,
 )
+from .time_blocks import TimeBlockMaxima, block_maxima_by_time, observation_years, observations_per_year
 
 __all__ = [
+    "Clusters",
+    "DeclusteredFit",
     "DiagnosticSummary",
     "DirectionalError",
     "Estimate",
     "GEVFit",
     "GPDFit",
+    "GoodnessOfFit",
     "HillCurve",
+    "LikelihoodRatioTest",
+    "NonStationaryFit",
+    "Posterior",
+    "PowerLawComparison",
     "PowerLawFit",
     "ReturnLevel",
     "ThresholdChoice",
+    "TimeBlockMaxima",
     "block_maxima",
+    "block_maxima_by_time",
     "ccdf_area",
     "chi",
     "chi_curve",
     "chibar",
+    "compare_powerlaw",
+    "decluster",
     "diagnose_column",
     "diagnose_table",
     "energy_distance",
     "expected_shortfall",
+    "extremal_index",
     "fit_gev",
+    "fit_gev_bayes",
+    "fit_gev_nonstationary",
+    "fit_gev_rlargest",
     "fit_gpd",
+    "fit_gpd_bayes",
+    "fit_gpd_declustered",
+    "fit_gpd_nonstationary",
     "gev_nllh",
     "gpd_cdf",
     "gpd_isf",
@@ -113,16 +157,21 @@ __all__ = [
     "hill_curve",
     "kendall_tau",
     "ks_distances",
+    "likelihood_ratio_test",
     "max_sliced_wasserstein",
     "mean_residual_life",
     "mmd",
     "moment_estimator",
     "nearest_distances",
     "noise_floor",
+    "observation_years",
+    "observations_per_year",
     "parameter_stability",
     "pickands",
     "powerlaw_fit",
+    "powerlaw_gof",
     "quantile_errors",
+    "reduced_bias_hill",
     "return_level",
     "select_k",
     "select_threshold",

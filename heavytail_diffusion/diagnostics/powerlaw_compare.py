@@ -89,7 +89,18 @@ def _ll_lognormal(x, xmin, mu, sigma):
 
 
 def _fit_mle(negll, starts):
-    """Minimise a 2-parameter negative log-likelihood: Nelder-Mead from each start, BFGS polish of the best."""
+    """Minimise a 2-parameter negative log-likelihood: Nelder-Mead from each start, BFGS polish of the best.
+
+    Infinite values outside the parameter space are expected while searching; their numpy warnings are muted.
+    """
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _fit_mle_inner(negll, starts)
+
+
+def _fit_mle_inner(negll, starts):
     best = None
     for st in starts:
         if not np.isfinite(negll(st)):
