@@ -30,6 +30,7 @@ CIMethod = Literal["bootstrap", "asymptotic"]
 
 MIN_SAMPLE = 10  # smallest sample (and smallest automatic k / power-law tail) we estimate from
 MAX_FRACTION = 0.2  # default: an automatic k uses at most the upper 20% of the sample
+NO_BIAS_BETA = 0.5  # reduced_bias_hill: |beta| below this counts as "no second-order bias detected"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -555,7 +556,7 @@ def reduced_bias_hill(
     Automatic k: k0 = ((1 - rho)^2 n^(-2 rho) / (-2 rho beta^2))^(1 / (1 - 2 rho)), the AMSE-optimal k of
     the Hill estimator, halved (measured: the full k0 leaves a residual bias that lowers coverage; see
     ``analyses/bench_evt_workflow.py``), and clipped to [k_min, n/2]; the lower limit is
-    ``k_min = max(30, floor(sqrt(n)))`` by default.  When the data show no second-order bias (|beta| < 0.25
+    ``k_min = max(30, floor(sqrt(n)))`` by default.  When the data show no second-order bias (|beta| < 0.5
     or k0 >= n/2, e.g. exact Pareto samples, where beta = 0) the plain Hill estimator at k = min(k0, n/2)
     is returned (``method="hill"``, ``k_method="mvrb-auto (no bias detected)"``), since a correction with
     beta ~ 0 only adds noise.  Cost: one sort, O(n log n) (0.2 s at n = 1e6).
@@ -608,9 +609,15 @@ def reduced_bias_hill(
     lo_k = min(lo_k, kmax)
     correct = True
     if k is None:
-        with np.errstate(over="ignore", divide="ignore"):
-            k0 = ((1 - rho) ** 2 * float(n) ** (-2 * rho) / (-2 * rho * beta * beta)) ** (1 / (1 - 2 * rho))
-        if not np.isfinite(k0) or k0 >= n / 2 or abs(beta) < 0.25:
+        # in logs: rho far below -1 (e.g. exact Pareto data) makes n^(-2 rho) overflow
+        if beta == 0.0:
+            k0 = math.inf
+        else:
+            lk0 = (
+                2 * math.log(1 - rho) - 2 * rho * math.log(n) - math.log(-2 * rho) - 2 * math.log(abs(beta))
+            ) / (1 - 2 * rho)
+            k0 = math.exp(min(lk0, 700.0))
+        if not np.isfinite(k0) or k0 >= n / 2 or abs(beta) < NO_BIAS_BETA:
             correct = False
             kk = int(min(k0, kmax)) if np.isfinite(k0) else kmax
             k_method = "mvrb-auto (no bias detected)"
