@@ -252,7 +252,11 @@ def sample(args) -> None:
     )
     print(f"sample: {args.n} rows streamed to parquet, {args.workers} workers ...", flush=True)
     big = tmp / "rows.parquet"
-    label = f"streamed to parquet, {args.workers} Dask workers"
+    label = (
+        f"streamed to parquet, {args.workers} Dask workers"
+        if args.workers > 1
+        else "streamed to parquet, 1 process, large n"
+    )
     runs[label] = dict(
         measure([*cli, "-n", str(args.n), "--out", str(big), "--workers", str(args.workers)]),
         rows=args.n,
@@ -266,7 +270,7 @@ def sample(args) -> None:
         r["rows_per_s_per_core"] = r["rows"] / r["wall_s"] / r["cores"]
         r["rows_per_cpu_s"] = r["rows"] / r["cpu_s"]
     big.unlink()
-    _save("sample", {"model": f"truncated on ht10d, 10k rows, 300 training steps, Heun {args.steps} levels "
+    _save(f"sample_w{args.workers}", {"model": f"truncated on ht10d, 10k rows, 300 training steps, Heun {args.steps} levels "
                               f"({2 * args.steps - 1} NFE)",
                      "chunk_rows": args.chunk_rows, "fit": fit, "runs": runs, "parquet_mb": file_mb,
                      "check": check["output_tail"].strip().splitlines()[-1]})  # fmt: skip
@@ -360,8 +364,8 @@ def report(args) -> None:
                   f"identical {c['identical_to_serial']}, max abs diff {c['max_abs_diff_to_serial']:.3g} "
                   "(timing and memory columns excluded).")]  # fmt: skip
         o.append("")
-    sa = _load("sample")
-    if sa:
+    for path in sorted(OUT.glob("sample*.json")):
+        sa = json.loads(path.read_text())
         o += [f"### Sampling a 10-D model - {sa['when']}", "", (f"Model: {sa['model']}; chunks of "
               f"{sa['chunk_rows']} rows. Check of the parquet file: `{sa['check']}`; file size "
               f"{sa['parquet_mb']:.0f} MB."), "",
