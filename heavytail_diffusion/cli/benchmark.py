@@ -22,6 +22,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
+from ._common import positive_int
+
 __all__ = ["HELP", "NAME", "add_arguments", "load_sweep", "parse_params", "run"]
 
 NAME = "benchmark"
@@ -57,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     r.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=None,
         help="local worker processes (default: one per core; 1: in process)",
     )
