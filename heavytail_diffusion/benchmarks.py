@@ -716,3 +716,106 @@ def funnel(dim: int = 10, n_nuisance: int = 2, nuisance_df: float = 2.5, scale_v
     dim = check_positive_int(dim, "dim", minimum=2)
     n_nuisance = check_positive_int(n_nuisance, "n_nuisance", minimum=0)
     return Funnel(dim, n_nuisance, _positive(nuisance_df, "nuisance_df"), _positive(scale_v, "scale_v"))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A mixed claims table: atoms, a cap, a count and a category, with known truth
+# --------------------------------------------------------------------------------------------------------------
+
+
+class ZeroInflatedClaims(Benchmark):
+    r"""A fire-insurance-like table with exact zeros, a capped column, a count and a category.
+
+    A Gaussian copula (latent ``Z ~ N(0, R)``, ``U = Phi(Z)``) joins six columns:
+
+    ============  ==================================================================================
+    building      0 with probability p_b (default 0.08), else GPD(xi_b = 0.6, scale 1)
+    contents      0 with probability 0.23, else GPD(0.5, 0.5)
+    profits       0 with probability 0.72, else GPD(0.7, 0.3)
+    liability     min(GPD(0.4, 1), cap) with cap = 5: an atom at the policy limit (P = 6.4%)
+    claimants     negative binomial (size 2, p 0.3) counts: an integer column (xi = 0)
+    region        "north" / "south" / "east" with probabilities 0.5 / 0.3 / 0.2 (codes 0, 1, 2)
+    ============  ==================================================================================
+
+    Column j is ``0`` when ``U_j < p_j`` and ``F_j^{-1}((U_j - p_j) / (1 - p_j))`` otherwise, so the zero
+    pattern depends on the other columns through the copula: rows with a large building loss rarely have
+    zero profits (the latent correlations are 0.6 between the three losses, 0.4 with liability and
+    claimants, 0.3 with region). Marginal quantiles are exact: ``q_j(q) = 0`` for ``q <= p_j`` and
+    ``F_j^{-1}((q - p_j) / (1 - p_j))`` above. ``region`` is categorical: its quantiles are the codes'.
+
+    Attributes
+    ----------
+    columns : tuple of str
+    schema : dict
+        The true column kinds as declarations (for :func:`heavytail_diffusion.data.load_table` /
+        ``schema=`` of a model); inference from a sample should find the same.
+    atom_probability : ndarray of shape (dim,)
+        P(column = its atom) (0 atoms for claimants and region: NaN).
+    """
+
+    columns = ("building", "contents", "profits", "liability", "claimants", "region")
+    quantile_exact = True
+
+    def __init__(self, p_zero=(0.08, 0.23, 0.72), xi=(0.6, 0.5, 0.7), scale=(1.0, 0.5, 0.3), cap: float = 5.0,
+                 rho: float = 0.6):  # fmt: skip
+        self.p_zero = np.asarray(p_zero, dtype=np.float64)
+        self.xi = np.asarray(xi, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+        if self.p_zero.shape != (3,) or self.xi.shape != (3,) or self.scale.shape != (3,):
+            raise ValueError("p_zero, xi and scale need one entry each for building, contents, profits")
+        if np.any((self.p_zero < 0) | (self.p_zero >= 1)):
+            raise ValueError(f"p_zero must lie in [0, 1), got {p_zero!r}")
+        if np.any(self.xi <= 0) or np.any(self.scale <= 0):
+            raise ValueError("xi and scale must be positive")
+        self.cap = _positive(cap, "cap")
+        R = np.full((6, 6), 0.3)
+        R[:3, :3] = rho
+        R[3:5, :5] = R[:5, 3:5] = 0.4
+        np.fill_diagonal(R, 1.0)
+        self.corr = R
+        self._chol = _checked_cholesky(R, "zi-claims correlation")
+        xi_all = np.array([*self.xi, 0.4, 0.0, 0.0])
+        super().__init__(6, xi_all, lower_tail_index=np.zeros(6))
+        p_cap = float(stats.genpareto.sf(self.cap, 0.4))
+        self.atom_probability = np.array([*self.p_zero, p_cap, np.nan, np.nan])
+        self.region_probs = np.array([0.5, 0.3, 0.2])
+        self.schema = {
+            "building": "nonnegative", "contents": "nonnegative", "profits": "nonnegative",
+            "liability": {"kind": "positive", "upper": self.cap, "atoms": [self.cap]},
+            "claimants": "integer", "region": "categorical",
+        }  # fmt: skip
+
+    def _from_uniform(self, U: np.ndarray) -> np.ndarray:
+        X = np.empty_like(U)
+        for j in range(3):
+            p = self.p_zero[j]
+            pos = U[:, j] >= p
+            X[:, j] = 0.0
+            X[pos, j] = stats.genpareto.ppf((U[pos, j] - p) / (1 - p), self.xi[j], scale=self.scale[j])
+        X[:, 3] = np.minimum(stats.genpareto.ppf(U[:, 3], 0.4), self.cap)
+        X[:, 4] = stats.nbinom.ppf(U[:, 4], 2, 0.3)
+        X[:, 5] = np.searchsorted(np.cumsum(self.region_probs)[:-1], U[:, 5], side="right").astype(np.float64)
+        return X
+
+    def _sample(self, n, rng):
+        Z = rng.standard_normal((n, 6)) @ self._chol.T
+        return self._from_uniform(special.ndtr(Z))
+
+    def sample_frame(self, n: int, seed=None) -> pd.DataFrame:
+        """:meth:`sample` as a DataFrame: region as its labels, claimants as integers."""
+        X = self.sample(n, seed=seed)
+        df = pd.DataFrame(X, columns=list(self.columns))
+        df["claimants"] = df["claimants"].astype(np.int64)
+        df["region"] = np.array(["north", "south", "east"], dtype=object)[X[:, 5].astype(np.int64)]
+        return df
+
+    def _marginal_quantile_exact(self, q):
+        U = np.repeat(np.asarray(q, dtype=np.float64)[:, None], 6, axis=1)
+        return self._from_uniform(U)
+
+
+@register_benchmark("zi-claims")
+def zi_claims(p_zero=(0.08, 0.23, 0.72), xi=(0.6, 0.5, 0.7), scale=(1.0, 0.5, 0.3), cap: float = 5.0,
+              rho: float = 0.6) -> ZeroInflatedClaims:  # fmt: skip
+    """Mixed claims table: zero-inflated GPD losses (atom pattern tied to the sizes), a capped column, counts, a category."""
+    return ZeroInflatedClaims(p_zero, xi, scale, cap, rho)

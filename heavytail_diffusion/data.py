@@ -881,7 +881,9 @@ def frame_from_values(values: np.ndarray, schema: Schema) -> pd.DataFrame:
         if spec.kind == "categorical" and spec.coded:
             labels = np.asarray(spec.categories, dtype=object)
             cols[spec.name] = pd.Series(labels[v.astype(np.int64)], dtype=object)
-        elif spec.kind == "integer" or (spec.kind == "categorical" and np.all(v == np.round(v))):
+        elif (spec.kind == "integer" or (spec.kind == "categorical" and np.all(v == np.round(v)))) and np.all(
+            np.abs(v) < 2.0**63
+        ):  # integers as int64 (counts beyond its range, drawn from a heavy tail, stay float)
             cols[spec.name] = pd.Series(v.astype(np.int64))
         else:
             cols[spec.name] = pd.Series(v)

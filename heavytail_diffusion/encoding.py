@@ -5,9 +5,15 @@ A generator models a continuous vector. :class:`SchemaEncoder` maps each modelle
 
 - **atoms** (point masses: zeros, a cap, a floor): the state of the row (continuous part, or which atom)
   becomes a discrete variable, encoded like a categorical one (below), and modelled jointly with every other
-  channel, so that "profits = 0" keeps its dependence on the building loss. In atom rows the continuous
-  channel is filled with an independent draw from the continuous part's own law (interpolated empirical
-  quantiles), so its margin is that of the continuous part, free of ties, and the tail fits see no atom.
+  channel, so that "profits = 0" keeps its dependence on the building loss. With one atom at an end of the
+  column's range (a zero, a cap) the state channel is the randomised probability integral transform
+  (Brockwell 2007): the atom block ``[1/2, 3/2)`` and, for the other rows, ``1/2 - F(x)`` (atom below) or
+  ``F(x) - 1/2`` (atom above), F the continuous part's empirical CDF. It is then a monotone function of
+  the latent variable of a threshold model, and copula priors keep the dependence of the atom pattern on
+  the other columns (with independent noise inside the block they would dilute it). In atom rows the
+  continuous channel is filled with an independent draw from the continuous part's own law (interpolated
+  empirical quantiles), so its margin is that of the continuous part, free of ties, and the tail fits see
+  no atom.
 - **categories** with K levels: one channel ``k + U - 1/2`` for K = 2 (decoded by ``>= 1/2``), K one-hot
   channels ``1{level = i} + U_i - 1/2`` for K > 2 (decoded by argmax); uniform dequantisation keeps every
   channel's density a step function (no spurious modes for the dip test).
@@ -37,6 +43,82 @@ __all__ = ["SchemaEncoder"]
 
 #: quantile points kept of each atom column's continuous part (fills atom rows; saved with the model)
 FILL_POINTS = 4097
+
+
+_EDGE = 1e-6
+
+
+def _normal_scores(v: np.ndarray) -> np.ndarray:
+    from scipy import special, stats
+
+    return special.ndtri((stats.rankdata(v) - 0.5) / v.size)
+
+
+def _impute_atom_positions(C: np.ndarray, layout, rng: np.random.Generator, sweeps: int = 20) -> None:
+    """Impute, in place, where the atom rows of ordered state channels sit inside their block.
+
+    An atom at an end of a column's range is the censored part of a latent variable: a zero loss is a loss
+    whose latent fell below the threshold ``Phi^{-1}(p_atom)``, with no say where. Drawing that position at
+    random makes it independent of the other columns and dilutes the dependence that copula priors and the
+    denoiser see. Here the latent variables of the columns (normal scores; the atom rows censored to their
+    interval) get a Gaussian copula, and the censored positions are drawn from their conditional law
+    truncated to the interval, in ``sweeps`` Gibbs sweeps with the correlation re-estimated each time
+    (stochastic EM for the extended rank likelihood of Hoff 2007, Ann. Appl. Stat. 1). The imputed latent
+    is written back as the position inside the state block, so the channel stays in the same block
+    (decoding unchanged) and monotone in the latent. The continuous channel of the atom rows (a fill that
+    decoding ignores) is then drawn from its conditional law given the other columns' latents (the
+    regression of its normal scores, fitted on the rows that have a value), so that it, too, carries the
+    dependence instead of diluting it.
+    """
+    from scipy import special, stats
+
+    censored = [i for i, (_, order, p, _, _) in enumerate(layout) if order and 0 < p < 1]
+    if not censored or len(layout) < 2:
+        return
+    n = C.shape[0]
+    Z = np.empty((n, len(layout)))
+    blocks = []
+    for i, (ch, order, p, _, _) in enumerate(layout):
+        if not order:
+            Z[:, i] = _normal_scores(C[:, ch])
+            blocks.append(None)
+            continue
+        s = C[:, ch]
+        atom = s >= 0.5
+        # latent uniform: atom rows below (order -1) or above (order +1) the continuous rows
+        F = np.where(atom, 0.0, (0.5 - s) if order < 0 else (s + 0.5))
+        U = np.where(atom, 0.5 * p, p + (1 - p) * F) if order < 0 else np.where(atom, 1 - 0.5 * p, (1 - p) * F)
+        Z[:, i] = special.ndtri(np.clip(U, 1e-12, 1 - 1e-12))
+        cut = float(special.ndtri(p if order < 0 else 1 - p))
+        lo, hi = (-np.inf, cut) if order < 0 else (cut, np.inf)
+        blocks.append((atom, lo, hi))
+        Z[atom, i] = stats.truncnorm.rvs(lo, hi, size=int(atom.sum()), random_state=rng)
+    for _ in range(sweeps):
+        R = np.corrcoef(Z, rowvar=False)
+        R = R + 1e-6 * np.eye(R.shape[0])
+        for i in censored:
+            atom, lo, hi = blocks[i]
+            others = [k for k in range(Z.shape[1]) if k != i]
+            beta = np.linalg.solve(R[np.ix_(others, others)], R[others, i])
+            sd = float(np.sqrt(max(1.0 - R[i, others] @ beta, 1e-6)))
+            mu = Z[np.ix_(atom, others)] @ beta
+            Z[atom, i] = stats.truncnorm.rvs((lo - mu) / sd, (hi - mu) / sd, loc=mu, scale=sd, random_state=rng)
+    for i in censored:
+        atom, lo, hi = blocks[i]
+        ch, order, p, value_ch, fill = layout[i]
+        others = [k for k in range(Z.shape[1]) if k != i]
+        # the continuous channel of the atom rows: regression of its normal scores on the other latents
+        v = special.ndtri(np.clip(np.interp(C[~atom, value_ch], fill, np.linspace(0, 1, fill.size)), 1e-9, 1 - 1e-9))
+        A = np.column_stack([np.ones(int((~atom).sum())), Z[np.ix_(~atom, others)]])
+        coef, *_ = np.linalg.lstsq(A, v, rcond=None)
+        resid = float(np.std(v - A @ coef))
+        mu = np.column_stack([np.ones(int(atom.sum())), Z[np.ix_(atom, others)]]) @ coef
+        fills = special.ndtr(mu + resid * rng.standard_normal(mu.size))
+        C[atom, value_ch] = np.interp(fills, np.linspace(0.0, 1.0, fill.size), fill)
+        U = special.ndtr(Z[atom, i])
+        w = U / p if order < 0 else (U - (1 - p)) / p  # position inside the block, in (0, 1)
+        w = _EDGE + (1.0 - 2.0 * _EDGE) * np.clip(w, 0.0, 1.0)
+        C[atom, ch] = (1.5 - w) if order < 0 else (0.5 + w)
 
 
 def _levels(spec: ColumnSpec) -> np.ndarray:
@@ -80,6 +162,7 @@ class _Codec:
     transform: str  # "identity", "shift", "reflect", "logit" or "none" (categorical / all atoms)
     method: str  # Preprocessor transform of the continuous channel
     fill: np.ndarray  # sorted quantiles of the continuous channel (atom-row fill); empty without atoms
+    order: int = 0  # one atom: +1 / -1 if it lies above / below the continuous part on the channel scale
 
     @property
     def has_value(self) -> bool:
@@ -109,6 +192,8 @@ class SchemaEncoder:
     channel_names_ : tuple of str
     channel_methods_ : tuple of str
         The Preprocessor transform of each channel.
+    discrete_channels_ : tuple of bool
+        Whether each channel encodes a state or a category (dequantised: a step density, bounded tails).
     n_channels_ : int
     """
 
@@ -146,6 +231,13 @@ class SchemaEncoder:
                 ch = self._value_channel(c, X[rest, j], rng)
                 q = np.linspace(0.0, 1.0, min(FILL_POINTS, ch.size))
                 c.fill = np.quantile(ch, q)
+                if c.n_states == 2:
+                    a = c.spec.atoms[0]
+                    sign = -1 if c.transform == "reflect" else 1  # b - x reverses the order
+                    if a <= X[rest, j].min():
+                        c.order = -sign
+                    elif a >= X[rest, j].max():
+                        c.order = sign
         return self
 
     def _fit_column(self, spec: ColumnSpec, x: np.ndarray, method: str | None) -> _Codec:
@@ -179,8 +271,9 @@ class SchemaEncoder:
         return _Codec(spec, 1 + len(spec.atoms), transform, method, np.empty(0))
 
     def _finish(self) -> None:
-        names, methods = [], []
+        names, methods, discrete = [], [], []
         for c in self.codecs_:
+            discrete += [True] * _onehot_width(c.n_states) + ([False] if c.has_value else [])
             s = c.spec
             if s.kind == "categorical":
                 levels = [str(v) for v in s.categories]
@@ -193,6 +286,7 @@ class SchemaEncoder:
                 names += [s.name]
             methods += ["robust"] * _onehot_width(c.n_states) + ([c.method] if c.has_value else [])
         self.channel_names_ = tuple(names)
+        self.discrete_channels_ = tuple(discrete)
         self.channel_methods_ = tuple(methods)
         self.n_channels_ = len(names)
 
@@ -267,8 +361,13 @@ class SchemaEncoder:
         return np.clip(x, low, hi)
 
     # ---- encode / decode ------------------------------------------------------------------------------
-    def encode(self, X, rng: np.random.Generator) -> np.ndarray:
-        """Table values (n, d) -> channels (n, n_channels_); seeded by ``rng`` (dequantisation, fills)."""
+    def encode(self, X, rng: np.random.Generator, impute: bool = False) -> np.ndarray:
+        """Table values (n, d) -> channels (n, n_channels_); seeded by ``rng`` (dequantisation, fills).
+
+        With ``impute=True`` (the training rows of a model) the positions of atom rows inside their state
+        block are imputed from the dependence on the other columns (:func:`_impute_atom_positions`) instead
+        of drawn at random.
+        """
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)
         out = []
@@ -287,15 +386,35 @@ class SchemaEncoder:
             k = np.zeros(x.size, dtype=np.int64)
             for i, a in enumerate(atoms):
                 k[x == a] = i + 1
-            out.append(_encode_states(k, c.n_states, rng))
+            states = _encode_states(k, c.n_states, rng)
             ch = np.empty(x.size)
             rest = k == 0
             ch[rest] = self._value_channel(c, x[rest], rng)
             if (~rest).any():
                 u = rng.random(int((~rest).sum()))
                 ch[~rest] = np.interp(u, np.linspace(0.0, 1.0, c.fill.size), c.fill)
+            if c.order:  # randomised PIT: the continuous rows' position in their block is their rank
+                F = np.interp(ch[rest], c.fill, np.linspace(0.0, 1.0, c.fill.size))
+                F = _EDGE + (1.0 - 2.0 * _EDGE) * F  # strictly inside the block
+                states[rest, 0] = (0.5 - F) if c.order < 0 else (F - 0.5)
+            out.append(states)
             out.append(ch[:, None])
-        return np.concatenate(out, axis=1) if out else np.empty((X.shape[0], 0))
+        C = np.concatenate(out, axis=1) if out else np.empty((X.shape[0], 0))
+        if impute:
+            _impute_atom_positions(C, self._latent_layout(X), rng)
+        return C
+
+    def _latent_layout(self, X: np.ndarray) -> list[tuple[int, int, float]]:
+        """Per column with one value in the latent model: (channel, order, atom share); order 0 = uncensored."""
+        layout, pos = [], 0
+        for j, c in enumerate(self.codecs_):
+            w = _onehot_width(c.n_states)
+            if c.order:
+                layout.append((pos, c.order, float(np.mean(X[:, j] == c.spec.atoms[0])), pos + w, c.fill))
+            elif c.has_value and c.n_states == 1:
+                layout.append((pos + w, 0, 0.0, None, None))
+            pos += c.width
+        return layout
 
     def decode(self, C) -> np.ndarray:
         """Channels (n, n_channels_) -> table values (n, d), every value inside its column's support."""
@@ -326,7 +445,10 @@ class SchemaEncoder:
         config = {
             "schema": self.schema.to_dict(),
             "preprocessing": self.preprocessing,
-            "codecs": [{"n_states": c.n_states, "transform": c.transform, "method": c.method} for c in self.codecs_],
+            "codecs": [
+                {"n_states": c.n_states, "transform": c.transform, "method": c.method, "order": c.order}
+                for c in self.codecs_
+            ],
         }
         arrays = {f"fill{j}": c.fill for j, c in enumerate(self.codecs_) if c.fill.size}
         return config, arrays
@@ -343,7 +465,10 @@ class SchemaEncoder:
             if c["transform"] not in ("identity", "shift", "reflect", "logit", "none"):
                 raise ValueError(f"unknown column transform {c['transform']!r}")
             fill = np.asarray(arrays.get(f"fill{j}", np.empty(0)), dtype=np.float64)
-            obj.codecs_.append(_Codec(spec, int(c["n_states"]), c["transform"], str(c["method"]), fill))
+            order = int(c.get("order", 0))
+            if order not in (-1, 0, 1):
+                raise ValueError(f"column {spec.name!r}: atom order must be -1, 0 or 1, got {order}")
+            obj.codecs_.append(_Codec(spec, int(c["n_states"]), c["transform"], str(c["method"]), fill, order))
         obj._finish()
         return obj
 

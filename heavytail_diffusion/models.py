@@ -153,14 +153,17 @@ class GenerativeModel:
         # categories or counts keep the model's random stream of earlier versions
         enc_rng = np.random.default_rng(None if self.seed is None else [int(self.seed), 5153])
         self.encoder_ = SchemaEncoder(self.schema_, self.preprocessing).fit(X, seed=enc_rng)
-        C = self.encoder_.encode(X, enc_rng)
+        C = self.encoder_.encode(X, enc_rng, impute=True)
         self.n_channels_ = C.shape[1]
         self.preprocessor_ = Preprocessor(list(self.encoder_.channel_methods_)).fit(
             C, columns=self.encoder_.channel_names_
         )
         Z = self.preprocessor_.transform(C)
         try:
-            self._fit(Z, as_generator(self.seed))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._fit(Z, as_generator(self.seed))
+            self._rewarn(caught)
         except DataError as exc:  # raised deep inside (e.g. a GPD margin): name the column, say what to do
             raise DataError(self._explain_fit_error(str(exc), C)) from exc
         except ArithmeticError as exc:  # Python-float overflow in a fit: report it as numerical, with a fix
@@ -170,6 +173,18 @@ class GenerativeModel:
             ) from exc
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _rewarn(self, caught) -> None:
+        """Re-issue the fit's warnings with channel names instead of "X column j"; drop the expected ones
+        about the tails of state/category channels (a dequantised block has a bounded tail by design)."""
+        names = self.encoder_.channel_names_
+        for w in caught:
+            msg = str(w.message)
+            m = re.search(r"\bX column (\d+)\b", msg)
+            if m and int(m.group(1)) < len(names) and self.encoder_.discrete_channels_[int(m.group(1))]:
+                continue
+            msg = re.sub(r"\bX column (\d+)\b", lambda m: column_label(names, int(m.group(1))), msg)
+            warnings.warn(f"{self.name}: {msg}" if m else msg, w.category, stacklevel=3)
 
     def _explain_fit_error(self, msg: str, C: np.ndarray) -> str:
         """A fit error from inside the model, with the channel's column name and, for tied data, the fix."""

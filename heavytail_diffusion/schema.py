@@ -37,7 +37,8 @@ Inference rules (:func:`infer_column`; conservative: a lower bound is never inve
    neighbouring integer (structural zeros, heaps); the dequantisation reproduces the other frequencies.
 6. continuous: all values > 0 -> ``positive``; >= 0 with zeros -> ``nonnegative`` (atom at 0, whatever its
    share); otherwise ``real``.
-7. atoms: any value repeated in more than ``atom_share`` (5%) of the rows becomes an atom (e.g. a cap).
+7. atoms: any value repeated in more than ``atom_share`` (5%) of the rows becomes an atom; when that value
+   is the column's maximum it is a cap (a policy limit) and becomes the upper limit too.
 8. step: when the remaining values repeat heavily (more than half the rows tie) and all lie on a grid, the
    grid step is recorded (rounded data).
 Declared settings always win; inference only fills in what was not declared.
@@ -176,7 +177,7 @@ class ColumnSpec:
         """One line: name, kind, support and atoms, and why."""
         bits = [self.kind]
         lo, hi = self.support_bounds()
-        if self.kind in ("bounded", "integer") and (math.isfinite(lo) or math.isfinite(hi)):
+        if (self.kind in ("bounded", "integer") or self.upper is not None) and (math.isfinite(lo) or math.isfinite(hi)):
             bits.append(f"[{_g(lo)}, {_g(hi)}]")
         if self.atoms:
             bits.append("atoms " + ", ".join(_g(a) for a in self.atoms))
@@ -538,6 +539,11 @@ def infer_column(
         atoms = {float(v) for v in vals[frequent]}
     if kind == "nonnegative":
         atoms.add(0.0)
+    # a cap: the maximum is an atom (a policy limit) -> an upper limit, evidenced by the point mass there
+    # (the minimum is never made a lower limit: lower bounds are only declared)
+    if upper is None and "atoms" not in dec and kind in ("real", "positive", "nonnegative") and atoms and max(atoms) == x.max():
+        upper = float(x.max())
+        note = (note + "; " if note else "") + f"capped: the maximum {upper:g} repeats in {np.mean(x == upper):.1%} of rows"
     for b in (lower, upper):
         if b is not None and kind != "integer" and np.any(x == b):
             atoms.add(float(b))

@@ -1,0 +1,101 @@
+"""SchemaEncoder: exact round trips, every decoded value inside its column's support."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from heavytail_diffusion.data import load_table
+from heavytail_diffusion.encoding import SchemaEncoder
+
+N = 500
+
+
+def _table():
+    rng = np.random.default_rng(1)
+    loss = rng.pareto(1.2, N) + 0.05
+    df = pd.DataFrame({
+        "real": rng.standard_t(3, N),
+        "zeros": np.where(rng.random(N) < 0.7, 0.0, loss),
+        "capped": np.minimum(loss, 3.0),
+        "floor": 1.0 + np.where(rng.random(N) < 0.1, 0.0, loss),  # declared bounded:lower=1 (atom at 1)
+        "both": rng.beta(0.5, 2.0, N),
+        "counts": rng.negative_binomial(1, 0.1, N),
+        "region": rng.choice(["a", "b", "c", "d"], N),
+        "flag": rng.random(N) < 0.2,
+        "rain": np.round(np.where(rng.random(N) < 0.5, 0.0, rng.exponential(0.5, N) + 0.01), 2),
+    })  # fmt: skip
+    return load_table(df, schema={"floor": "bounded:lower=1", "both": "bounded:lower=0,upper=1"})
+
+
+def _check_support(X, schema):
+    for j, s in enumerate(schema):
+        x = X[:, j]
+        assert np.isfinite(x).all(), s.name
+        lo, hi = s.support_bounds()
+        assert x.min() >= lo and x.max() <= hi, s.name
+        if s.kind == "positive":
+            assert x.min() > 0, s.name
+        if s.kind == "nonnegative":
+            assert np.all((x == 0) | (x > 0)), s.name
+        if s.kind == "integer":
+            assert np.all(x == np.round(x)), s.name
+        if s.kind == "categorical":
+            levels = np.arange(len(s.categories)) if s.coded else np.asarray(s.categories, dtype=float)
+            assert np.isin(x, levels).all(), s.name
+        if s.step is not None:
+            k = (x[~np.isin(x, s.atoms)] - s.origin) / s.step
+            np.testing.assert_allclose(k, np.round(k), atol=1e-6, err_msg=s.name)
+
+
+def test_round_trip_is_exact():
+    t = _table()
+    schema = t.schema.select(t.columns)
+    enc = SchemaEncoder(schema).fit(t.values, seed=0)
+    C = enc.encode(t.values, np.random.default_rng(0))
+    assert C.shape == (N, enc.n_channels_) and np.isfinite(C).all()
+    X = enc.decode(C)
+    np.testing.assert_allclose(X, t.values, rtol=1e-9, atol=1e-12)
+
+
+def test_any_channel_values_decode_inside_the_support():
+    t = _table()
+    schema = t.schema.select(t.columns)
+    enc = SchemaEncoder(schema).fit(t.values, seed=0)
+    rng = np.random.default_rng(2)
+    C = enc.encode(t.values, rng)
+    # far outside the training range: a badly behaved generator
+    wild = C.mean(axis=0) + 50 * C.std(axis=0) * rng.standard_t(1, size=(4000, enc.n_channels_))
+    with np.errstate(over="ignore"):
+        X = enc.decode(wild)
+    X = X[np.isfinite(X).all(axis=1)]  # overflow (inf) rows are redrawn by the models
+    assert len(X) > 1000
+    _check_support(X, schema)
+
+
+def test_channel_layout_and_methods():
+    t = _table()
+    enc = SchemaEncoder(t.schema.select(t.columns)).fit(t.values, seed=0)
+    names = dict(zip(enc.channel_names_, enc.channel_methods_, strict=True))
+    assert names["zeros==0"] == "robust" and names["zeros"] == "log"  # atom state + log of the rest
+    assert names["capped==3"] == "robust" and names["capped"] == "robust"  # (0, 3]: logit
+    assert names["floor"] == "log" and names["counts"] == "log" and names["real"] == "robust"
+    assert [n for n in enc.channel_names_ if n.startswith("region")] == ["region=a", "region=b", "region=c", "region=d"]
+    assert "flag" in names  # two levels: one channel
+
+
+def test_state_round_trip_of_the_encoder():
+    t = _table()
+    enc = SchemaEncoder(t.schema.select(t.columns)).fit(t.values, seed=0)
+    back = SchemaEncoder.from_state(*enc.get_state())
+    C = enc.encode(t.values, np.random.default_rng(5))
+    np.testing.assert_array_equal(back.decode(C), enc.decode(C))
+    assert back.channel_names_ == enc.channel_names_
+
+
+def test_explicit_preprocessing_on_a_positive_column_warns_and_clips():
+    t = _table()
+    with pytest.warns(UserWarning, match="'zeros' .* 'robust' preprocessing instead of its kind's 'log'"):
+        enc = SchemaEncoder(t.schema.select(t.columns), "robust").fit(t.values, seed=0)
+    C = enc.encode(t.values, np.random.default_rng(0))
+    C[:, enc.channel_names_.index("zeros")] = -5.0  # negative losses from the generator
+    assert (enc.decode(C)[:, 1] >= 0).all()
