@@ -448,3 +448,19 @@ def test_reduced_bias_hill_survives_extreme_second_order_estimates():
     for i in (383, 425, 430):
         e = reduced_bias_hill(samples[i])
         assert np.isfinite(e.value) and 30 <= e.k <= 1000
+
+
+def test_bootstrap_interval_becomes_asymptotic_above_k_5000():
+    from heavytail_diffusion.diagnostics.tail_index import BOOTSTRAP_K_MAX
+
+    x = _pareto(2.0, 40_000, seed=14)
+    big = hill(x, k=BOOTSTRAP_K_MAX + 1, seed=0)
+    asym = hill(x, k=BOOTSTRAP_K_MAX + 1, ci="asymptotic")
+    assert big.ci_method == "asymptotic" and (big.ci_low, big.ci_high) == (asym.ci_low, asym.ci_high)
+    boot = hill(x, k=BOOTSTRAP_K_MAX, seed=0, n_boot=400)
+    assert boot.ci_method == "bootstrap"
+    # at k = 5000 the percentile bootstrap and the normal interval agree to Monte-Carlo accuracy
+    a = hill(x, k=BOOTSTRAP_K_MAX, ci="asymptotic")
+    assert boot.ci_low == pytest.approx(a.ci_low, abs=0.004) and boot.ci_high == pytest.approx(
+        a.ci_high, abs=0.004
+    )
