@@ -30,6 +30,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "load_table",
+    "read_frame",
 ]
 
 logger = logging.getLogger(__name__)
@@ -515,6 +516,13 @@ def _as_frame(source, **read_options) -> tuple[pd.DataFrame, _Origin]:
         f"load_table: source must be a file path (str or Path), a pandas DataFrame or a numpy array, "
         f"got {type(source).__name__}"
     )
+
+
+def read_frame(source, sep: str | None = None, decimal: str | None = None, thousands: str | None = None) -> pd.DataFrame:
+    """A file read as :func:`load_table` reads it (same delimiter detection and checks), as a raw DataFrame
+    with its column names and unconverted values (e.g. a synthetic set to match against a real table)."""
+    df, _ = _as_frame(source, sep=sep, decimal=decimal, thousands=thousands)
+    return df
 
 
 # ----------------------------------------------------------------------------------------------------------

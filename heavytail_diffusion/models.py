@@ -176,12 +176,17 @@ class GenerativeModel:
 
     def _rewarn(self, caught) -> None:
         """Re-issue the fit's warnings with channel names instead of "X column j"; drop the expected ones
-        about the tails of state/category channels (a dequantised block has a bounded tail by design)."""
+        about the tails of state/category channels and the atom-block side of atom channels (a uniform block
+        has a bounded tail by design)."""
         names = self.encoder_.channel_names_
         for w in caught:
             msg = str(w.message)
             m = re.search(r"\bX column (\d+)\b", msg)
-            if m and int(m.group(1)) < len(names) and self.encoder_.discrete_channels_[int(m.group(1))]:
+            j = int(m.group(1)) if m else -1
+            if 0 <= j < len(names) and (
+                self.encoder_.discrete_channels_[j]
+                or (self.encoder_.block_sides_[j] and self.encoder_.block_sides_[j] in msg)
+            ):
                 continue
             msg = re.sub(r"\bX column (\d+)\b", lambda m: column_label(names, int(m.group(1))), msg)
             warnings.warn(f"{self.name}: {msg}" if m else msg, w.category, stacklevel=3)
@@ -411,6 +416,12 @@ class GenerativeModel:
         uses_margins = name != "flow-evt" or params.get("marginals", "evt") == "evt"
         if name in EVT_MARGIN_PRIORS and uses_margins and any(logged) and "exponential_tails" not in params:
             params["exponential_tails"] = logged
+        # a channel whose atom rows form a block at one end: its tails are fractions of the continuous part
+        share = getattr(self, "encoder_", None) and self.encoder_.block_share_
+        if name in EVT_MARGIN_PRIORS and name != "flow-evt" and share and any(share):
+            f = params.get("tail_fraction", 0.05)
+            if not isinstance(f, list | tuple):
+                params["tail_fraction"] = [float(f) * (1.0 - p) for p in share]
         return params
 
     def _check_fitted(self) -> None:

@@ -324,10 +324,12 @@ def _warn_all(warn: list[str]) -> None:
         warnings.warn(f"small data: {w}", DataWarning, stacklevel=3)
 
 
-def _as_table(data, columns, dropna) -> Table:
+def _as_table(data, columns, dropna, **read_options) -> Table:
     if isinstance(data, Table):
-        return data if columns is None else load_table(data.to_frame(), columns=columns, dropna=dropna)
-    return load_table(data, columns=columns, dropna=dropna)
+        if columns is None:
+            return data
+        return load_table(data.to_frame(labels=True), columns=columns, dropna=dropna, schema=read_options.get("schema"))
+    return load_table(data, columns=columns, dropna=dropna, **read_options)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -516,8 +518,9 @@ def compare(
 # ------------------------------------------------------------------------------------------------------------
 # score_samples: synthetic rows from anything
 # ------------------------------------------------------------------------------------------------------------
-def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str) -> np.ndarray:
-    """``frame``'s columns ``cols`` as a float array; a clear error for missing, extra or renamed columns."""
+def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str, schema=None) -> np.ndarray:
+    """``frame``'s columns ``cols`` as a float array; a clear error for missing, extra or renamed columns.
+    Categorical text columns of the real table (``schema``) are mapped to the real table's codes."""
     import difflib
 
     have = [str(c) for c in frame.columns]
@@ -539,7 +542,16 @@ def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str) -> np.n
     if extra:
         raise DataError(f"{label} has column(s) {extra} that the real data ({list(cols)}) do not have; drop them "
                         "or pass --columns to score a subset")  # fmt: skip
-    A = frame[list(cols)]
+    A = frame[list(cols)].copy()
+    for c in cols:
+        spec = schema[c] if schema is not None and c in schema else None
+        if spec is not None and spec.coded:
+            codes = {str(v): i for i, v in enumerate(spec.categories)}
+            unknown = sorted({str(v) for v in A[c].dropna()} - set(codes))
+            if unknown:
+                raise DataError(f"{label}: column {c!r} has categories {unknown[:5]} that the real data do not have "
+                                f"(real: {list(spec.categories)[:10]})")  # fmt: skip
+            A[c] = A[c].map(lambda v, codes=codes: codes.get(str(v), np.nan)).astype(np.float64)
     bad = [c for c in cols if not pd.api.types.is_numeric_dtype(A[c])]
     if bad:
         raise DataError(f"{label}: column(s) {bad} are not numeric")
@@ -554,24 +566,18 @@ def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str) -> np.n
     return A
 
 
-def _read_frame(src, label: str) -> pd.DataFrame:
+def _read_frame(src, label: str, read_options: dict | None = None) -> pd.DataFrame:
+    """A synthetic set as a raw DataFrame: files through the same reader as the real data (delimiter and
+    decimal-comma detection, ``read_options`` = sep/decimal/thousands)."""
+    from .data import read_frame
+
     if isinstance(src, pd.DataFrame):
         return src
     if isinstance(src, str | Path):
-        path = Path(src)
-        if not path.is_file():
-            raise DataError(f"{path}: file not found")
         try:
-            if path.suffix.lower() in (".parquet", ".pq"):
-                return pd.read_parquet(path)
-            if path.suffix.lower() in (".tsv", ".tab"):
-                return pd.read_csv(path, sep="\t")
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                head = fh.readline()
-            sep = max([",", ";", "\t"], key=head.count) if any(c in head for c in ",;\t") else ","
-            return pd.read_csv(path, sep=sep)
-        except (OSError, ValueError, ImportError) as exc:
-            raise DataError(f"{label}: cannot read the file ({' '.join(str(exc).split())})") from exc
+            return read_frame(src, **(read_options or {}))
+        except DataError as exc:
+            raise DataError(f"{label}: {exc}") from None
     raise TypeError(f"{label}: expected a DataFrame, an array or a file path, got {type(src).__name__}")
 
 
@@ -586,6 +592,7 @@ def score_samples(
     quick: bool = False,
     train=None,
     dropna: bool = False,
+    read_options: dict | None = None,
 ) -> ComparisonResult:
     """The tail scorecard for synthetic rows made by anything: the Python entry point of ``heavytail score``.
 
@@ -615,6 +622,9 @@ def score_samples(
         The rows the generators were trained on, if known: adds the memorisation ratio.
     dropna : bool
         Drop real rows with NaN/inf instead of failing.
+    read_options : dict, optional
+        ``sep``, ``decimal``, ``thousands`` and ``schema`` for reading the files (as in
+        :func:`~heavytail_diffusion.data.load_table`).
 
     Returns
     -------
@@ -633,7 +643,9 @@ def score_samples(
     """
     if not samples:
         raise ValueError("samples is empty; give at least one synthetic set")
-    table = _as_table(real, columns, dropna)
+    read_options = dict(read_options or {})
+    table = _as_table(real, columns, dropna, **read_options)
+    read_options.pop("schema", None)
     X, cols = table.values, tuple(table.columns)
     arrays = {}
     for name, src in samples.items():
@@ -648,10 +660,10 @@ def score_samples(
             if not np.isfinite(A).all():
                 raise DataError(f"{label} has NaN or infinite values")
         else:
-            frame = _read_frame(src, label)
+            frame = _read_frame(src, label, read_options)
             if columns is not None:  # a subset was asked for: the synthetic set may hold more columns
                 frame = frame[[c for c in frame.columns if str(c) in cols]]
-            A = _match_columns(frame, cols, label)
+            A = _match_columns(frame, cols, label, table.schema)
         arrays[str(name)] = A
     n_splits = check_positive_int(n_splits, "n_splits")
     if not 0 < reference_fraction <= 1:

@@ -76,11 +76,33 @@ def test_channel_layout_and_methods():
     t = _table()
     enc = SchemaEncoder(t.schema.select(t.columns)).fit(t.values, seed=0)
     names = dict(zip(enc.channel_names_, enc.channel_methods_, strict=True))
-    assert names["zeros==0"] == "robust" and names["zeros"] == "log"  # atom state + log of the rest
-    assert names["capped==3"] == "robust" and names["capped"] == "robust"  # (0, 3]: logit
-    assert names["floor"] == "log" and names["counts"] == "log" and names["real"] == "robust"
+    assert "zeros==0" not in names and names["zeros"] == "robust"  # one channel: atom block below the values
+    assert names["capped"] == "robust"  # (0, 3] with an atom at the cap: logit, atom block above
+    codecs = {c.spec.name: c for c in enc.codecs_}
+    assert codecs["zeros"].order == -1 and codecs["capped"].order == 1 and codecs["floor"].order == -1
+    assert set(names.values()) == {"robust"}
+    for col in ("zeros", "floor", "counts", "rain"):  # one-sided supports: log-linear map (log below the median)
+        assert codecs[col].loglin > 0, col
+    assert np.isnan(codecs["real"].loglin) and np.isnan(codecs["both"].loglin)
     assert [n for n in enc.channel_names_ if n.startswith("region")] == ["region=a", "region=b", "region=c", "region=d"]
     assert "flag" in names  # two levels: one channel
+
+
+def test_atom_block_keeps_the_continuous_part_and_its_dependence():
+    """One column: the decoded continuous part is the data's (no distortion from the atom block); two
+    columns: the block positions are imputed, so the zero pattern keeps its dependence."""
+    rng = np.random.default_rng(4)
+    z = rng.multivariate_normal([0, 0], [[1, 0.7], [0.7, 1]], 4000)
+    a = np.where(z[:, 0] < 0.5, 0.0, np.exp(z[:, 0]))  # zero below the latent threshold
+    b = np.exp(z[:, 1])
+    t = load_table(pd.DataFrame({"a": a, "b": b}))
+    enc = SchemaEncoder(t.schema.select(t.columns)).fit(t.values, seed=0)
+    C = enc.encode(t.values, np.random.default_rng(1), impute=True)
+    zero = t.values[:, 0] == 0
+    # imputed block positions follow the other column: zeros with a large b sit next to the threshold
+    pos = C[zero, 0]
+    assert np.corrcoef(pos, np.log(b[zero]))[0, 1] > 0.4
+    np.testing.assert_allclose(enc.decode(C), t.values, rtol=1e-12)
 
 
 def test_state_round_trip_of_the_encoder():
@@ -94,7 +116,7 @@ def test_state_round_trip_of_the_encoder():
 
 def test_explicit_preprocessing_on_a_positive_column_warns_and_clips():
     t = _table()
-    with pytest.warns(UserWarning, match="'zeros' .* 'robust' preprocessing instead of its kind's 'log'"):
+    with pytest.warns(UserWarning, match="'zeros' .* 'robust' preprocessing instead of its kind's default"):
         enc = SchemaEncoder(t.schema.select(t.columns), "robust").fit(t.values, seed=0)
     C = enc.encode(t.values, np.random.default_rng(0))
     C[:, enc.channel_names_.index("zeros")] = -5.0  # negative losses from the generator

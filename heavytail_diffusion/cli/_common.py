@@ -21,16 +21,50 @@ __all__ = [
     "positive_int",
     "print_json",
     "safe_csv_names",
+    "table_options",
     "to_jsonable",
 ]
 
 
 def add_columns_argument(parser) -> None:
+    """``--columns`` and the options of reading a table: ``--sep``, ``--decimal``, ``--thousands``,
+    ``--schema COL=KIND[:ARGS]`` (repeatable) and ``--schema-file`` (see :func:`table_options`)."""
     parser.add_argument(
         "--columns",
         default=None,
-        help="comma-separated column names to use (default: every numeric column; others are skipped with a warning)",
+        help="comma-separated column names to use (default: every column the toolkit can model: numbers, "
+        "booleans, categorical text; id and time columns are set aside, free text skipped, each with a note)",
     )
+    g = parser.add_argument_group("reading the table")
+    g.add_argument("--sep", default=None, help="field delimiter (default: detected from the header; 'tab' for tabs)")
+    g.add_argument("--decimal", default=None, help="decimal mark, e.g. ',' (default: '.', decimal commas detected)")
+    g.add_argument("--thousands", default=None, help="thousands separator, e.g. ',' or '.' (default: none, detected)")
+    g.add_argument(
+        "--schema",
+        action="append",
+        default=None,
+        metavar="COL=KIND[:ARGS]",
+        help="declare a column's kind: real, positive, nonnegative, bounded, integer, categorical, id, time; "
+        "ARGS: lower=, upper=, step=, atoms=a/b, categories=x/y (e.g. loss=bounded:lower=1.2e6, "
+        "profits=nonnegative, limit=positive:atoms=1e6); repeatable; other columns are inferred",
+    )
+    g.add_argument("--schema-file", default=None, metavar="JSON",
+                   help="column kinds as JSON ({\"col\": \"kind:args\"} or a model folder's schema)")  # fmt: skip
+
+
+def table_options(args, schema: dict | None = None) -> dict:
+    """Keyword arguments of :func:`heavytail_diffusion.data.load_table` from the parsed reading options;
+    ``schema`` adds declarations (the command line's win)."""
+    from ..schema import parse_schema_items
+
+    decl = dict(schema or {})
+    decl.update(parse_schema_items(getattr(args, "schema", None), getattr(args, "schema_file", None)))
+    return {
+        "sep": getattr(args, "sep", None),
+        "decimal": getattr(args, "decimal", None),
+        "thousands": getattr(args, "thousands", None),
+        "schema": decl or None,
+    }
 
 
 def add_force_argument(parser) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_columns_argument, add_force_argument, check_output, parse_model_params, print_json
+from ._common import (
+    add_columns_argument,
+    add_force_argument,
+    check_output,
+    parse_model_params,
+    print_json,
+    table_options,
+)
 
 __all__ = ["HELP", "NAME", "add_arguments", "print_scorecard", "run"]
 
@@ -119,7 +126,7 @@ def run(args) -> int:
     models = _check_models(args.models) if args.models is not None else None  # fail before loading anything
     params = _model_params(args.param, models)
     out = check_output(args.out, force=args.force, inputs=[args.file], kind="folder")
-    table = load_table(args.file, columns=args.columns, dropna=args.dropna)
+    table = load_table(args.file, columns=args.columns, dropna=args.dropna, **table_options(args))
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         result = compare(

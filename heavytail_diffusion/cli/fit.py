@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ._common import add_columns_argument, add_force_argument, check_output, parse_model_params
+from ._common import add_columns_argument, add_force_argument, check_output, parse_model_params, table_options
 
 NAME = "fit"
 HELP = "fit a generator (default: truncated diffusion) to a CSV/TSV/parquet file and save it to a folder"
@@ -93,7 +93,10 @@ def run(args) -> int:
         pre = args.preprocessing.split(",")
         params["preprocessing"] = pre[0] if len(pre) == 1 else pre
     out = check_output(args.out, force=args.force, inputs=[args.file], kind="model")
-    table = load_table(args.file, columns=args.columns, dropna=args.dropna)
+    table = load_table(args.file, columns=args.columns, dropna=args.dropna, **table_options(args))
+    print("columns (kind, support; --schema COL=KIND to change):")
+    for line in str(table.schema).splitlines():
+        print(f"  {line}")
     model = make_model(args.model, **params)
     with folder_lock(out):  # a second fit to the same folder fails now, not after its whole fit
         model.fit(table)

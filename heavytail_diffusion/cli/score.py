@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_columns_argument, add_force_argument, check_output, print_json
+from ._common import add_columns_argument, add_force_argument, check_output, print_json, table_options
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -80,7 +80,7 @@ def run(args) -> int:
         warnings.simplefilter("default")
         result = score_samples(args.real, dict(zip(names, args.synthetic, strict=True)), columns=args.columns,
                                n_splits=args.splits, reference_fraction=args.reference_fraction, seed=args.seed,
-                               quick=args.quick, dropna=args.dropna)  # fmt: skip
+                               quick=args.quick, dropna=args.dropna, read_options=table_options(args))  # fmt: skip
     path = write_report(result, out) if out is not None else None
     if args.json:
         S = result.summary.reset_index()

@@ -437,7 +437,8 @@ class MarginalTransform:
     Parameters
     ----------
     tail_fraction, min_exceedances, max_tail_fraction, max_shape
-        Passed to every column's :class:`GPDTailMarginal`.
+        Passed to every column's :class:`GPDTailMarginal`; ``tail_fraction`` may also be one value per
+        column (a column with an atom block: the fraction of its continuous part).
     exponential_tails : bool or list of bool
         :class:`GPDTailMarginal`'s option, for every column or one value per column (True for columns the
         model log-transformed).
@@ -467,7 +468,11 @@ class MarginalTransform:
     def get_config(self) -> dict:
         exp = self.exponential_tails
         return {
-            "tail_fraction": self.tail_fraction,
+            "tail_fraction": (
+                [float(f) for f in self.tail_fraction]
+                if isinstance(self.tail_fraction, list | tuple | np.ndarray)
+                else self.tail_fraction
+            ),
             "min_exceedances": self.min_exceedances,
             "max_tail_fraction": self.max_tail_fraction,
             "max_shape": self.max_shape,
@@ -476,11 +481,12 @@ class MarginalTransform:
 
     def _column_config(self, j: int, d: int) -> dict:
         cfg = self.get_config()
-        exp = cfg["exponential_tails"]
-        if isinstance(exp, list):
-            if len(exp) != d:
-                raise ValueError(f"exponential_tails lists {len(exp)} columns but X has {d}")
-            cfg["exponential_tails"] = exp[j]
+        for key in ("exponential_tails", "tail_fraction"):  # one value for every column, or one per column
+            v = cfg[key]
+            if isinstance(v, list | tuple):
+                if len(v) != d:
+                    raise ValueError(f"{key} lists {len(v)} columns but X has {d}")
+                cfg[key] = v[j]
         return cfg
 
     def fit(self, X, columns=None) -> MarginalTransform:
