@@ -10,7 +10,7 @@ import sys
 from itertools import combinations
 from pathlib import Path
 
-from ._common import add_columns_argument, print_json, to_jsonable
+from ._common import add_columns_argument, print_json, table_options, to_jsonable
 
 __all__ = ["HELP", "NAME", "add_arguments", "parse_thresholds", "run"]
 
@@ -551,7 +551,7 @@ def _load_with_time(args, load_table):
     import pandas as pd
 
     if args.time is None:
-        return load_table(args.file, columns=args.columns, dropna=args.dropna), None
+        return load_table(args.file, columns=args.columns, dropna=args.dropna, **table_options(args)), None
     col = args.time
     columns = args.columns
     if columns is not None:
@@ -559,10 +559,9 @@ def _load_with_time(args, load_table):
         if col in wanted:
             raise ValueError(f"--time {col}: the time column cannot also be analysed; drop it from --columns")
         columns = [*wanted, col]
-    try:
-        table = load_table(args.file, columns=columns, dropna=args.dropna, schema={col: "time"})
-    except TypeError:  # a loader without schema support
-        table = load_table(args.file, columns=args.columns, dropna=args.dropna)
+    table = load_table(
+        args.file, columns=columns, dropna=args.dropna, **table_options(args, {col: {"kind": "time"}})
+    )
     extra = getattr(table, "extra", None)
     if extra is not None and col in extra:
         return table, pd.Series(extra[col].to_numpy(), name=col)

@@ -184,8 +184,14 @@ def diagnose_column(
     block: str | None = None,
     decluster: bool | int = False,
     bayes: bool | dict = False,
+    tail_sample=None,
 ) -> dict:
     """Extreme-value diagnostics of one sample, as a nested JSON-ready dictionary.
+
+    ``tail_sample`` (the continuous part of a column with atoms or ties, see :func:`diagnose_table`): the
+    values that the Hill estimators and the automatic threshold see (atoms split off, ties broken); the GPD
+    is then fitted to the excesses of ``x`` over that threshold (the atoms lie below it), and block maxima,
+    declustering, rates and quantiles use every row.
 
     All quantities refer to the upper tail of y = x (``tail="upper"``), y = -x (``"lower"``) or y = |x|
     (``"both"``); thresholds, quantiles and return levels are on that scale (key ``"scale"``).
@@ -252,9 +258,10 @@ def diagnose_column(
 
     est = None
     if not maxima_only:
-        out["hill"], est = _hill_part(y, seed)
+        ts = y if tail_sample is None else oriented(np.asarray(tail_sample, dtype=np.float64), tail)
+        out["hill"], est = _hill_part(ts, seed)
         try:
-            rb = tail_index.reduced_bias_hill(y)
+            rb = tail_index.reduced_bias_hill(ts)
             out["mvrb"] = {
                 "xi": rb.value,
                 "ci_low": rb.ci_low,
@@ -272,7 +279,7 @@ def diagnose_column(
             if threshold != "auto":
                 raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
             try:
-                u, rule = auto_threshold(y)
+                u, rule = auto_threshold(y if tail_sample is None else ts)
             except (DataError, NumericalError) as exc:
                 u, rule = None, "auto"
                 out["gpd"] = {"threshold": None, "threshold_rule": rule, **_err(exc)}
@@ -425,7 +432,7 @@ def _flatten(d: Mapping, prefix: str = "") -> dict:
         name = f"{prefix}{key}"
         if isinstance(val, Mapping):
             flat.update(_flatten(val, name + "_"))
-        elif isinstance(val, list) and key == "warnings":
+        elif isinstance(val, list) and key in ("warnings", "notes"):
             flat[name] = "; ".join(val)
         elif isinstance(val, list):  # return-level rows: one column per period
             for row in val:
@@ -496,6 +503,46 @@ def _thresholds(threshold, names: Sequence[str]) -> dict:
     return {nm: threshold for nm in names}
 
 
+def _continuous_part(x: np.ndarray, spec, seed) -> tuple:
+    """What the Hill estimators and the automatic threshold see, by the column's schema: ``(sample, info)``;
+    ``(None, {})`` when the column needs nothing, ``(None, entry)`` for a column that is not analysed.
+
+    Atoms (exact zeros, a cap, a value in many rows) are split off: Hill and the threshold choice see the
+    continuous part only (a zero-inflated column would otherwise put the automatic threshold, or Hill's k,
+    on the atom). Remaining ties of counts and rounded data (``integer`` kind, or a ``step``) are broken by
+    uniform jitter of one grid step (seeded), which keeps the order of distinct values. The GPD, block
+    maxima, declustering and quantiles use the column as it is. Both are reported in ``info``.
+    """
+    if spec is None:
+        return None, {}
+    if spec.kind == "categorical":
+        return None, {"skipped": f"categorical column ({len(spec.categories)} levels): no tail analysis"}
+    info: dict = {}
+    notes = []
+    ts = x
+    if spec.atoms:
+        ts = x[~np.isin(x, spec.atoms)]
+        info["atoms"] = {f"{a:g}": float(np.mean(x == a)) for a in spec.atoms}
+        shown = ", ".join(f"{a:g} ({np.mean(x == a):.1%} of rows)" for a in spec.atoms)
+        notes.append(f"atoms split off before the Hill estimates and the threshold choice: {shown}")
+        if spec.upper is not None and spec.upper in spec.atoms:
+            notes.append(f"capped at {spec.upper:g}: the upper tail above the cap is not observed")
+        info["n_continuous"] = int(ts.size)
+        if ts.size < 10:
+            return None, {**info, "skipped": f"only {ts.size} values off the atoms: no tail analysis"}
+    step = 1.0 if spec.kind == "integer" else spec.step
+    if step is not None and 1.0 - np.unique(ts).size / max(ts.size, 1) > 0.01:
+        rng = np.random.default_rng([0 if seed is None else int(seed), 77])
+        ts = ts + step * (rng.random(ts.size) - 0.5)
+        info["ties"] = f"broken by uniform jitter of +-{step / 2:g} (one grid step, seeded) for Hill and the threshold"
+        notes.append(f"ties of the {'counts' if spec.kind == 'integer' else f'{step:g}-grid'} broken by uniform "
+                     f"jitter of one grid step ({step:g}) for Hill and the threshold choice")  # fmt: skip
+    if not notes:
+        return None, {}
+    info["notes"] = notes
+    return ts, info
+
+
 def diagnose_table(
     X,
     columns: Sequence[str] | None = None,
@@ -558,6 +605,7 @@ def diagnose_table(
         time_name, time = time, extra[time]
     elif isinstance(time, pd.Series):
         time_name = None if time.name is None else str(time.name)
+    schema = getattr(X, "schema", None)
     if hasattr(X, "values") and hasattr(X, "columns") and hasattr(X, "source"):  # data.Table
         columns = list(X.columns) if columns is None else columns
         source = source or X.source
@@ -574,25 +622,20 @@ def diagnose_table(
     if block_size is not None:
         block_size = check_positive_int(block_size, "block_size")
     thr = _thresholds(threshold, names)
-    res = {
-        nm: diagnose_column(
-            A[:, j],
-            thr[nm],
-            block_size=block_size,
-            tail=tail,
-            seed=seed,
-            name=nm,
-            time=None
-            if time is None
-            else np.asarray(time)
-            if not isinstance(time, pd.Series)
-            else time.to_numpy(),
-            block=block,
-            decluster=decluster,
-            bayes=bayes,
-        )
-        for j, nm in enumerate(names)
-    }
+    tvals = None if time is None else np.asarray(time) if not isinstance(time, pd.Series) else time.to_numpy()
+    res = {}
+    for j, nm in enumerate(names):
+        spec = schema[nm] if schema is not None and nm in schema else None
+        ts, prep = _continuous_part(A[:, j], spec, seed)
+        if ts is None and prep:
+            res[nm] = prep
+            continue
+        res[nm] = diagnose_column(A[:, j], thr[nm], block_size=block_size, tail=tail, seed=seed, name=nm,
+                                  time=tvals, block=block, decluster=decluster, bayes=bayes,
+                                  tail_sample=ts)  # fmt: skip
+        if prep:
+            res[nm]["continuous_part"] = prep
+            res[nm].setdefault("warnings", []).extend(prep.get("notes", []))
     return DiagnosticSummary(
         res,
         tail=tail,

@@ -126,3 +126,26 @@ def test_bad_input_raises_clear_errors():
         diagnose_table(X, tail="left")
     with pytest.raises(ValueError, match="threshold"):
         diagnose_column(X[:, 0], threshold="median")
+
+
+def test_atoms_and_ties_are_split_off_and_reported():
+    """A column that is 92% exact zeros, with counts beside it and a category: Hill and the threshold see
+    the continuous part only, ties of the counts are jittered (reported), the category is not analysed."""
+    import pandas as pd
+
+    from heavytail_diffusion.data import load_table
+    from heavytail_diffusion.diagnostics.summary import diagnose_table
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    loss = np.where(rng.random(n) < 0.92, 0.0, rng.pareto(2.0, n) + 1.0)
+    frame = pd.DataFrame({"loss": loss, "claims": rng.poisson(3, n) * 3 + rng.integers(0, 2, n) * 7,
+                          "region": rng.choice(["n", "s"], n)})  # fmt: skip
+    res = diagnose_table(load_table(frame)).to_dict()["columns"]
+    cp = res["loss"]["continuous_part"]
+    assert cp["atoms"] == {"0": pytest.approx(np.mean(loss == 0))} and cp["n_continuous"] == int((loss > 0).sum())
+    assert res["loss"]["gpd"]["threshold"] > 1.0  # not on the atom
+    assert 0.3 < res["loss"]["hill"]["xi"] < 0.8  # true 0.5 for the continuous part
+    assert "jitter" in res["claims"]["continuous_part"]["ties"]
+    assert "skipped" in res["region"]
+    assert any("atoms split off" in w for w in res["loss"]["warnings"])
