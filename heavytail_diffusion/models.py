@@ -164,6 +164,7 @@ class GenerativeModel:
                 warnings.simplefilter("always")
                 self._fit(Z, as_generator(self.seed))
             self._rewarn(caught)
+            self._calibrate_atoms()
         except DataError as exc:  # raised deep inside (e.g. a GPD margin): name the column, say what to do
             raise DataError(self._explain_fit_error(str(exc), C)) from exc
         except ArithmeticError as exc:  # Python-float overflow in a fit: report it as numerical, with a fix
@@ -173,6 +174,20 @@ class GenerativeModel:
             ) from exc
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    #: model draws used to calibrate the decoding of atom blocks (:meth:`SchemaEncoder.calibrate`)
+    atom_calibration_rows: ClassVar[int] = 4000
+
+    def _calibrate_atoms(self) -> None:
+        """Calibrate the atom blocks' decoding cut to this model's own draws (own random stream; nothing
+        happens for tables without atoms at an end of a column)."""
+        if not any(c.order for c in self.encoder_.codecs_):
+            return
+        rng = np.random.default_rng(None if self.seed is None else [int(self.seed), 4177])
+        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore")
+            C = self.preprocessor_.inverse_transform(self._sample(self.atom_calibration_rows, rng))
+        self.atom_calibration_ = self.encoder_.calibrate(C)
 
     def _rewarn(self, caught) -> None:
         """Re-issue the fit's warnings with channel names instead of "X column j"; drop the expected ones
