@@ -108,9 +108,11 @@ def main(argv=None) -> int:
         index += ["SDV is not installed here, so its synthesizers are missing from these tables.", ""]
     if "forest-diffusion" not in peers:
         index += ["ForestDiffusion is not installed here, so it is missing from these tables.", ""]
+    header = list(index)
     t_all = time.time()
     for name in names:
         frame, split, ref, desc = all_ds[name]
+        index, start = [], 0
         t0 = time.time()
         print(f"== {name}: {desc}", flush=True)
         res = compare(frame, models, n_splits=args.splits, split=split, quick=True, n_samples=5000,
@@ -131,10 +133,21 @@ def main(argv=None) -> int:
         index += [_md(card), ""]
         index += notes + ["", "**Verdict.** " + res.verdict, ""]
         print(res.verdict, flush=True)
-        (OUT / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
-    index += [f"Total wall time {(time.time() - t_all) / 60:.1f} min."]
-    (OUT / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
+        (out / "section.md").write_text("\n".join(index[start:]) + "\n", encoding="utf-8")
+        _write_index(header, list(all_ds))
+    print(f"total wall time {(time.time() - t_all) / 60:.1f} min", flush=True)
     return 0
+
+
+def _write_index(header: list[str], order: list[str]) -> None:
+    """README.md: the header, then every dataset's ``section.md`` that exists, in ``order`` (a run of a subset
+    keeps the sections of the others)."""
+    parts = list(header)
+    for name in order:
+        sec = OUT / name / "section.md"
+        if sec.exists():
+            parts += [sec.read_text(encoding="utf-8").rstrip("\n"), ""]
+    (OUT / "README.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
 
 
 def _md(df: pd.DataFrame) -> str:

@@ -152,9 +152,12 @@ class ForestDiffusion(_Peer):
         from ForestDiffusion import ForestDiffusionModel
 
         s = _seed_globals(rng)
+        # With one column, ForestDiffusion's multi-output regressor (p_in_one=True, its default) predicts a
+        # 1-D array that its sampler cannot assign to the (b, 1) output ("shape mismatch" in generate); one
+        # regressor per column (p_in_one=False) is the same model for c = 1 and works.
         self.model_ = ForestDiffusionModel(Z, n_t=int(self.n_t), duplicate_K=int(self.duplicate_K),
                                            n_estimators=int(self.n_estimators), diffusion_type=self.diffusion_type,
-                                           n_jobs=1, seed=s)  # fmt: skip
+                                           n_jobs=1, seed=s, p_in_one=Z.shape[1] > 1)  # fmt: skip
 
     def _sample(self, n: int, rng: np.random.Generator, **options) -> np.ndarray:
         _seed_globals(rng)
