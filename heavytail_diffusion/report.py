@@ -421,8 +421,13 @@ def compare(
     kinds = sc.column_kinds(schema, cols)
     order = None
     if split == "time" and schema is not None:
-        tcols = [j for j, c in enumerate(cols) if kinds[c] == "time"]
-        order = np.argsort(X[:, tcols[0]], kind="stable") if tcols else None
+        # the first time column orders the rows; it is not modelled, so it lives in table.extra
+        tnames = [sp.name for sp in schema if sp.kind == "time"]
+        extra = getattr(table, "extra", None)
+        if tnames and extra is not None and tnames[0] in extra.columns:
+            order = np.argsort(extra[tnames[0]].to_numpy(), kind="stable")
+        elif tnames and tnames[0] in cols:
+            order = np.argsort(X[:, cols.index(tnames[0])], kind="stable")
     splits = sc.make_splits(X.shape[0], n_splits, test_fraction, method=split, seed=seed, order=order)
     n_test = splits[0][1].size
     if reference is not None:
@@ -498,7 +503,7 @@ def compare(
     metrics = metrics.sort_values(["split", "model"], key=lambda c: c.map(order_m) if c.name == "model" else c,
                                   kind="stable").reset_index(drop=True)  # fmt: skip
     ref0 = X[splits[0][1]] if reference is None else ref_all
-    warn = sc.small_data_warnings(ref0, cols, tail_idx, kinds=kinds)
+    warn = sc.small_data_warnings(ref0, cols, tail_idx, kinds=kinds, schema=schema)
     _warn_all(warn)
     per_split, summary, verdict = _finish(metrics, model_names, failed, warn, n_splits)
     info = {
@@ -520,12 +525,15 @@ def compare(
 # ------------------------------------------------------------------------------------------------------------
 def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str, schema=None) -> np.ndarray:
     """``frame``'s columns ``cols`` as a float array; a clear error for missing, extra or renamed columns.
-    Categorical text columns of the real table (``schema``) are mapped to the real table's codes."""
+    Categorical text columns of the real table (``schema``) are mapped to the real table's codes; its id and
+    time columns (not modelled) may be present and are ignored."""
     import difflib
 
     have = [str(c) for c in frame.columns]
     missing = [c for c in cols if c not in have]
-    extra = [c for c in have if c not in cols]
+    # id and time columns of the real table are not modelled and not scored: a synthetic set may carry them
+    carried = {s.name for s in schema if not s.modelled} if schema is not None else set()
+    extra = [c for c in have if c not in cols and c not in carried]
     if missing:
         hints = []
         lower = {e.lower(): e for e in extra}
@@ -682,7 +690,8 @@ def score_samples(
                       "train": None if train is None else np.asarray(train, dtype=np.float64), "test": X[ridx]})  # fmt: skip
     t0 = time.perf_counter()
     metrics = pd.concat([_score_task(t) for t in tasks], ignore_index=True)
-    warn = sc.small_data_warnings(tasks[0]["reference"], cols, tail_idx, kinds=kinds)
+    warn = sc.small_data_warnings(tasks[0]["reference"], cols, tail_idx, kinds=kinds,
+                                  schema=getattr(table, "schema", None))
     _warn_all(warn)
     per_split, summary, verdict = _finish(metrics, list(arrays), {}, warn, n_splits)
     info = {"source": table.source, "n_rows": int(X.shape[0]), "n_test": int(n_ref), "n_splits": n_splits,

@@ -586,13 +586,16 @@ def verdict(ranked: pd.DataFrame, *, n_splits: int, failed: Mapping[str, str] | 
 
 
 def small_data_warnings(reference: np.ndarray, columns: Sequence[str], tail_idx: Sequence[int], *,
-                        kinds: Mapping[str, str] | None = None) -> list[str]:  # fmt: skip
+                        kinds: Mapping[str, str] | None = None, schema=None) -> list[str]:  # fmt: skip
     """One sentence per small-data problem of a reference (test) set.
 
     Flags fewer than :data:`MIN_TEST_ROWS` reference rows, a column tail with fewer than
     :data:`MIN_EXCEEDANCES` reference values above the 0.9 quantile (the GPD and survival metrics rest on
-    them), and an atom-dominated column (one value holds at least :data:`ATOM_SHARE` of the rows, or the
-    schema declares atoms): tail fits should see the continuous part only.
+    them), and an atom-dominated column: tail fits should see the continuous part only. With a ``schema``
+    (:class:`heavytail_diffusion.schema.Schema`) a column is atom-dominated when its declared or inferred
+    atoms (exact zeros, a cap, a heaped count) hold at least :data:`ATOM_SHARE` of the reference rows;
+    without one (or for a column it does not know), when its most frequent value does. Only the tail
+    columns (``tail_idx``) are checked: categorical, id and time columns get no tail metric.
     """
     R = np.asarray(reference, dtype=np.float64)
     n = R.shape[0]
@@ -604,10 +607,17 @@ def small_data_warnings(reference: np.ndarray, columns: Sequence[str], tail_idx:
     if n_exc < MIN_EXCEEDANCES:
         out.append(f"each tail has about {n_exc} test values above its 0.9 quantile (< {MIN_EXCEEDANCES}): the "
                    "reference tail index and GPD rest on few points.")  # fmt: skip
-    kinds = kinds or {}
     for j in tail_idx:
-        v, share = atom_share(R[:, j])
-        if share >= ATOM_SHARE or kinds.get(columns[j]) == "nonnegative":
-            out.append(f"column {columns[j]!r} is atom-dominated ({share:.0%} of the test rows equal {v:g}): its "
-                       "tail metrics mix the atom with the continuous tail.")  # fmt: skip
+        c = columns[j]
+        spec = schema[c] if schema is not None and c in schema else None
+        if spec is not None:
+            atoms = tuple(float(a) for a in spec.atoms)
+            share = float(np.isin(R[:, j], atoms).mean()) if atoms else 0.0
+            what = ", ".join(f"{a:g}" for a in atoms)
+        else:
+            v, share = atom_share(R[:, j])
+            what = f"{v:g}"
+        if share >= ATOM_SHARE:
+            out.append(f"column {c!r} is atom-dominated ({share:.0%} of the test rows equal {what}): its tail "
+                       "metrics mix the atom with the continuous tail.")  # fmt: skip
     return out

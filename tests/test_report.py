@@ -117,6 +117,19 @@ def test_time_split_holds_out_blocks():
     assert res.info["split"] == "time"
 
 
+def test_time_split_orders_rows_by_the_time_column_of_the_schema():
+    df = _data(200)
+    dates = pd.date_range("2001-01-01", periods=200, freq="D")
+    perm = np.random.default_rng(5).permutation(200)
+    shuffled = df.iloc[perm].reset_index(drop=True).assign(date=dates[perm])  # rows out of time order
+    with pytest.warns(UserWarning, match="not modelled"):
+        res = compare(shuffled, ["evt-copula"], n_splits=3, split="time", n_samples=200, quick=True,
+                      progress=False)  # fmt: skip
+    assert res.columns == ("ret", "claim")  # the date column is not scored
+    # first block: the 60 earliest dates, whatever their row positions
+    np.testing.assert_array_equal(np.sort(res.test[:, 0]), np.sort(df.to_numpy()[:60, 0]))
+
+
 def test_preprocessing_is_passed_only_when_given(monkeypatch):
     from heavytail_diffusion import report
 

@@ -138,3 +138,64 @@ def test_tied_rule():
     assert sc.tied([1.0, 2.0, 1.5], [1.1, 1.9, 1.6])
     assert not sc.tied([1.0, 1.1, 1.2, 1.0, 1.1], [2.0, 2.1, 2.2, 2.0, 2.1])
     assert sc.tied([1.0], [1.0]) and not sc.tied([1.0], [2.0])
+
+
+def _claims(n, rng, xi=0.5, p_zero=0.6):
+    """A claims table: id and year (not modelled), a categorical text column, a zero-inflated Pareto loss
+    (an atom at 0 in ``p_zero`` of the rows) and a positive lognormal size."""
+    import pandas as pd
+
+    loss = np.where(rng.random(n) < p_zero, 0.0, (rng.pareto(1 / xi, n) + 1.0) * 100.0)
+    return pd.DataFrame({"policy_id": np.arange(1, n + 1), "year": rng.integers(1990, 2020, n),
+                         "region": rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2]),
+                         "loss": loss, "size": rng.lognormal(0.0, 1.0, n)})  # fmt: skip
+
+
+def test_score_samples_uses_the_schema_categorical_and_atoms_end_to_end():
+    import warnings
+
+    from heavytail_diffusion.report import score_samples
+
+    rng = np.random.default_rng(11)
+    real = _claims(1200, rng)
+    synth = {"copy": _claims(3000, rng), "light": _claims(3000, rng, xi=0.05)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = score_samples(real, synth, n_splits=3, quick=True)
+    # the schema: id/time not scored (and allowed in the synthetic files), the text column categorical
+    assert res.info["kinds"] == {"region": "categorical", "loss": "nonnegative", "size": "positive"}
+    assert res.info["tail_columns"] == ["loss", "size"]
+    tail_metrics = ("survival_area", "quantile_rel_error", "hill_xi", "hill_xi_abs_error", "chi", "chi_abs_error")
+    targets = set(res.metrics[res.metrics.metric.isin(tail_metrics)].target)
+    assert targets == {"loss", "size", "loss|size"}
+    assert not any("region" in t or "year" in t or "policy_id" in t for t in res.metrics.target)
+    # the atom-dominated column gets the warning, in the result and in the verdict; the continuous one not
+    assert any("'loss' is atom-dominated" in w and "equal 0" in w for w in res.warnings)
+    assert not any("'size'" in w for w in res.warnings)
+    assert "'loss' is atom-dominated" in res.verdict
+    # the light-tailed fake ranks below the exact copy
+    assert list(res.summary.index) == ["copy", "light"]
+    # categories are matched by label: one the real data lack is a clear error
+    bad = synth["copy"].assign(region="west")
+    with pytest.raises(DataError, match="categories \\['west'\\]"):
+        score_samples(real, {"bad": bad}, n_splits=1, quick=True)
+
+
+def test_atom_warning_follows_the_schema_atoms():
+    import pandas as pd
+
+    from heavytail_diffusion.data import load_table
+
+    rng = np.random.default_rng(12)
+    x = rng.pareto(2.0, 1000) + 1.0
+    x[:20] = 0.0  # 2% exact zeros: nonnegative with an atom, but not atom-dominated
+    t = load_table(pd.DataFrame({"x": x, "k": rng.poisson(3.0, 1000)}))
+    assert t.schema["x"].kind == "nonnegative" and t.schema["k"].kind == "integer" and not t.schema["k"].atoms
+    w = sc.small_data_warnings(t.values, list(t.columns), [0, 1], schema=t.schema)
+    # the count's most frequent value (~22% of the rows) is its law, not an atom: no warning with the schema
+    assert not any("atom-dominated" in s for s in w)
+    assert any("'k' is atom-dominated" in s for s in sc.small_data_warnings(t.values, list(t.columns), [0, 1]))
+    x[:300] = 0.0
+    t = load_table(pd.DataFrame({"x": x}))
+    w = sc.small_data_warnings(t.values, ["x"], [0], schema=t.schema)
+    assert any("'x' is atom-dominated (30% of the test rows equal 0)" in s for s in w)
