@@ -452,8 +452,10 @@ def load_model(path) -> GenerativeModel:
         raise ModelFileError(f"{path} holds a model of unknown type {name!r} (from a newer version?)")
     try:
         return MODELS[name]._from_saved(config, tensors)
-    except ModelFileError:
-        raise
+    except ModelFileError as exc:
+        if str(path) in str(exc):
+            raise
+        raise ModelFileError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"{path}: the saved {name!r} model is incomplete or corrupt ({exc})") from None
 
@@ -512,7 +514,16 @@ class DiffusionModel(GenerativeModel):
     ) -> None:
         from .diffusion import DEFAULT_NET, train_denoiser
 
-        steps = self.train_steps or (self.quick_train_steps if self.quick else self.default_train_steps)
+        # None means "the default"; 0, negative or empty values are errors, never a silent default
+        steps = self.train_steps
+        if steps is None:
+            steps = self.quick_train_steps if self.quick else self.default_train_steps
+        steps = check_positive_int(steps, "train_steps")
+        width = check_positive_int(DEFAULT_NET["width"] if self.width is None else self.width, "width")
+        mults = DEFAULT_NET["mults"] if self.mults is None else self.mults
+        if isinstance(mults, str | bytes) or not hasattr(mults, "__len__") or len(mults) == 0:
+            raise ValueError(f"mults must be a non-empty list of positive integers, got {mults!r}")
+        mults = [check_positive_int(m, "mults entry") for m in mults]
         self.denoiser_, self.history_ = train_denoiser(
             Z,
             sigma_max,
@@ -520,8 +531,8 @@ class DiffusionModel(GenerativeModel):
             batch_size=self.batch_size,
             lr=self.lr,
             patience=self.patience,
-            width=self.width or DEFAULT_NET["width"],
-            mults=self.mults or DEFAULT_NET["mults"],
+            width=width,
+            mults=mults,
             noise_df=noise_df,
             seed=int(rng.integers(2**31)),
             device=self.device,
@@ -535,8 +546,8 @@ class DiffusionModel(GenerativeModel):
             self.denoiser_,
             x_T,
             sigma_start,
-            steps=steps or self.steps,
-            sampler=sampler or self.sampler,
+            steps=check_positive_int(self.steps if steps is None else steps, "steps"),
+            sampler=self.sampler if sampler is None else sampler,
             rho=self.rho,
             seed=int(rng.integers(2**31)),
             device=self.device,

@@ -208,3 +208,21 @@ def test_table_without_atoms_keeps_the_random_stream(data):
     """A real-valued table: the encoder is the identity and the model's draws are those of a plain fit."""
     m = make_model("evt-copula").fit(data)
     assert m.encoder_.channel_names_ == ("a", "b") and m.preprocessor_.methods_ == ("robust", "robust")
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"train_steps": 0}, "train_steps must be an integer >= 1"), ({"width": 0}, "width must be an integer >= 1"),
+     ({"mults": []}, "mults must be a non-empty list"), ({"steps": 0}, "steps must be an integer >= 1")],
+)  # fmt: skip
+def test_zero_settings_are_errors_not_defaults(data, params, match):
+    model = make_model("truncated", **{**FAST, **params})
+    with pytest.raises(ValueError, match=match):
+        model.fit(data)
+        model.sample(10, seed=0)
+
+
+def test_sample_rejects_a_boolean_row_count(data):
+    model = make_model("evt-copula").fit(data)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        model.sample(True)
