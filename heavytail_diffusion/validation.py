@@ -129,7 +129,9 @@ def check_sample(x, name: str = "x", *, min_size: int = 2) -> np.ndarray:
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     """Return ``value`` as int, raising ValueError unless it is an integer >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, Integral | np.integer):
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got the boolean {value!r}")
+    if not isinstance(value, Integral | np.integer):
         if isinstance(value, Real) and float(value).is_integer():
             value = int(value)
         else:
