@@ -73,14 +73,20 @@ def datasets() -> dict:
     out["fort_collins"] = (_subsample(fc, MAX_ROWS), "random", None,
                            (f"Fort Collins daily precipitation (in), {MAX_ROWS} of {len(fc)} days (seeded "
                            "subsample; most days are dry: an atom at 0)"))  # fmt: skip
-    for name in ("ht2d", "gmm2d"):
+    for name in ("ht2d", "gmm2d", "zi-claims"):
         b = get_benchmark(name)
-        cols = [f"x{j}" for j in range(b.dim)] if hasattr(b, "dim") else None
         X = b.sample(MAX_ROWS, seed=0)
         ref = b.sample(20_000, seed=1000)
-        frame = pd.DataFrame(X, columns=cols or [f"x{j}" for j in range(X.shape[1])])
-        out[name] = (frame, "random", ref, (f"benchmark {name}: {MAX_ROWS} rows; metrics against 20,000 fresh "
-                     "rows of the true law (floors: two halves of them)"))  # fmt: skip
+        # zi-claims: named columns; region stays as its numeric codes 0/1/2 (inferred categorical, the same
+        # coding as the reference rows), building/contents/profits nonnegative with an atom at 0, liability
+        # capped at 5 (an atom at the cap), claimants integer
+        cols = list(getattr(b, "columns", None) or [f"x{j}" for j in range(X.shape[1])])
+        frame = pd.DataFrame(X, columns=cols)
+        decl = getattr(b, "schema", None) or {}
+        kinds = (" (kinds " + ", ".join(f"{c}: {k if isinstance(k, str) else k['kind']}" for c, k in decl.items())
+                 + ")") if decl else ""  # fmt: skip
+        out[name] = (frame, "random", ref, (f"benchmark {name}{kinds}: {MAX_ROWS} rows; metrics against 20,000 "
+                     "fresh rows of the true law (floors: two halves of them)"))  # fmt: skip
     return out
 
 
