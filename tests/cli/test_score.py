@@ -83,3 +83,26 @@ def test_score_columns_subset_allows_extra_columns(files, capsys):
 def test_score_names_must_match_the_files(files, capsys):
     rc = main(["score", str(files / "real.csv"), str(files / "good.csv"), "--names", "a,b"])
     assert rc == 2 and "--names lists 2 name(s) for 1 synthetic file(s)" in capsys.readouterr().err
+
+
+def test_score_a_mixed_table_by_its_schema(tmp_path, capsys):
+    """id/year columns carried along, a categorical text column without tail metrics, a zero-inflated loss
+    with the atom warning."""
+
+    def claims(n, rng):
+        loss = np.where(rng.random(n) < 0.6, 0.0, (rng.pareto(2.0, n) + 1.0) * 100.0)
+        return pd.DataFrame({"claim_id": np.arange(1, n + 1), "year": rng.integers(1990, 2020, n),
+                             "region": rng.choice(["north", "south", "east"], n), "loss": loss,
+                             "size": rng.lognormal(0.0, 1.0, n)})  # fmt: skip
+
+    rng = np.random.default_rng(4)
+    claims(1000, rng).to_csv(tmp_path / "real.csv", index=False)
+    claims(3000, rng).to_csv(tmp_path / "synth.csv", index=False)
+    out = tmp_path / "rep"
+    rc = main(["score", str(tmp_path / "real.csv"), str(tmp_path / "synth.csv"), "--splits", "2", "--quick",
+               "--out", str(out)])  # fmt: skip
+    text = capsys.readouterr()
+    assert rc == 0, text.err
+    assert "'loss' is atom-dominated" in text.out + text.err
+    assert (out / "tails_loss.png").is_file() and (out / "tails_size.png").is_file()
+    assert not (out / "tails_region.png").exists() and not (out / "tails_year.png").exists()
