@@ -684,7 +684,10 @@ class TruncatedDiffusion(DiffusionModel):
         from .priors import make_prior
 
         name = self._prior_name()
-        return make_prior(name, **self._prior_params(name, self.prior_params))
+        params = self._prior_params(name, self.prior_params)
+        if name.startswith("flow") and "device" not in params:
+            params["device"] = self.device  # the flow prior trains where the denoiser does
+        return make_prior(name, **params)
 
     def _fit(self, Z: np.ndarray, rng: np.random.Generator) -> None:
         self.sigma_T_ = self._choose_sigma_T(Z, rng)
