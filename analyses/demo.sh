@@ -20,12 +20,12 @@ echo "== Tail diagnostics of the Danish fire losses (Hill, GPD above 10, return 
 
 echo
 echo "== Truncated diffusion on Loss-ALAE: fit, then draw 5000 synthetic rows"
-"$HT" fit "$LOSSALAE" --preprocessing log --seed 0 --param quick=true --out "$OUT/lossalae_model"
-"$HT" sample "$OUT/lossalae_model" -n 5000 --seed 1 --out "$OUT/lossalae_synthetic.csv"
+"$HT" fit "$LOSSALAE" --preprocessing log --seed 0 --param quick=true --out "$OUT/lossalae_model" --force
+"$HT" sample "$OUT/lossalae_model" -n 5000 --seed 1 --out "$OUT/lossalae_synthetic.csv" --force
 
 echo
 echo "== Which generator reproduces the Loss-ALAE extremes best? (quick comparison)"
-"$HT" compare "$LOSSALAE" --quick --seed 0 --out "$OUT/lossalae_compare"
+"$HT" compare "$LOSSALAE" --quick --seed 0 --out "$OUT/lossalae_compare" --force
 
 echo
 echo "Demo finished. Look at:"
