@@ -146,9 +146,11 @@ def main(argv=None) -> int:
 
 
 def _write_index(header: list[str], order: list[str]) -> None:
-    """README.md: the header, then every dataset's ``section.md`` that exists, in ``order`` (a run of a subset
-    keeps the sections of the others)."""
+    """README.md: the header, the hand-written overview ``summary.md`` (if any), then every dataset's
+    ``section.md`` that exists, in ``order`` (a run of a subset keeps the sections of the others)."""
     parts = list(header)
+    if (OUT / "summary.md").exists():
+        parts += [(OUT / "summary.md").read_text(encoding="utf-8").rstrip("\n"), ""]
     for name in order:
         sec = OUT / name / "section.md"
         if sec.exists():
