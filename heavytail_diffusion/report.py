@@ -258,7 +258,8 @@ def _fit_sample_task(task: dict) -> dict:
 def _score_task(task: dict) -> pd.DataFrame:
     """Score every sample of one split against its reference (and memorisation against its training rows)."""
     M = sc.score_split(task["reference"], task["samples"], columns=task["columns"], tail_idx=task["tail_idx"],
-                       split=task["split"], seed=task["seed"], quick=task["quick"])  # fmt: skip
+                       split=task["split"], seed=task["seed"], quick=task["quick"],
+                       discrete=task.get("discrete", ()))  # fmt: skip
     rows = []
     if task.get("train") is not None and len(task["samples"]):
         mem = _Memorisation(task["train"], task["test"])
@@ -496,6 +497,7 @@ def compare(
         ref = X[te] if reference is None else ref_all
         score_tasks.append({"split": s, "reference": ref, "samples": samples[s], "columns": cols,
                             "tail_idx": tail_idx, "seed": seed + s, "quick": quick, "train": X[tr],
+                            "discrete": [j for j in tail_idx if kinds[cols[j]] == "integer"],
                             "test": X[te]})  # fmt: skip
     scored = run_tasks(_score_task, score_tasks, workers=workers)
     metrics = pd.concat([pd.DataFrame(err_rows, columns=sc.FRAME_COLUMNS)] + scored, ignore_index=True)
@@ -686,7 +688,7 @@ def score_samples(
         sub = {k: A[np.sort(rng.permutation(A.shape[0])[: max(20, A.shape[0] // 2)])] if n_splits > 1 else A
                for k, A in arrays.items()}  # fmt: skip
         tasks.append({"split": s, "reference": X[ridx], "samples": sub, "columns": cols, "tail_idx": tail_idx,
-                      "seed": seed + s, "quick": quick,
+                      "seed": seed + s, "quick": quick, "discrete": [j for j in tail_idx if kinds[cols[j]] == "integer"],
                       "train": None if train is None else np.asarray(train, dtype=np.float64), "test": X[ridx]})  # fmt: skip
     t0 = time.perf_counter()
     metrics = pd.concat([_score_task(t) for t in tasks], ignore_index=True)

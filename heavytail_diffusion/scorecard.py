@@ -248,15 +248,20 @@ def survival_area(reference: np.ndarray, sample: np.ndarray, q: float = TAIL_QUA
 class _RefTail:
     """Reference-side quantities of one oriented column, computed once per split and reused for every sample."""
 
-    def __init__(self, y: np.ndarray, seed: int, n_boot: int):
+    def __init__(self, y: np.ndarray, seed: int, n_boot: int, hill: bool = True):
         self.y, self.n = y, y.size
         self.notes: dict[str, str] = {}
-        try:
-            self.hill = tail_index.hill(y, ci="bootstrap", n_boot=n_boot, seed=seed)
-            self.frac = self.hill.k / self.n
-        except _ERRORS as exc:
+        if not hill:
             self.hill, self.frac = None, math.nan
-            self.notes["hill"] = _note(exc)
+            self.notes["hill"] = ("integer column with a tied top 10% (counts): the Hill estimator is undefined "
+                                  "at small k; no tail-index error")  # fmt: skip
+        else:
+            try:
+                self.hill = tail_index.hill(y, ci="bootstrap", n_boot=n_boot, seed=seed)
+                self.frac = self.hill.k / self.n
+            except _ERRORS as exc:
+                self.hill, self.frac = None, math.nan
+                self.notes["hill"] = _note(exc)
         self.u = float(np.quantile(y, TAIL_QUANTILE))
         self.n_exc = int(np.sum(y > self.u))
         self.gpd = None
@@ -354,10 +359,18 @@ def _score_one(split, name, R, S, cols, tail_idx, ref_tails, ref_chi, msw_kw) ->
     return rows
 
 
-def _reference_side(R, tail_idx, seed, n_boot):
-    ref_tails = {
-        (j, t): _RefTail(_orient(R[:, j], t), seed, n_boot) for j in tail_idx for t in _tails(R[:, j])
-    }
+def _tied_top(y: np.ndarray) -> bool:
+    """Whether the top 10% of ``y`` is mostly ties (fewer distinct values than half its size): a count."""
+    top = np.sort(y)[-max(int(np.ceil(0.1 * y.size)), 2) :]
+    return np.unique(top).size < 0.5 * top.size
+
+
+def _reference_side(R, tail_idx, seed, n_boot, discrete=()):
+    ref_tails = {}
+    for j in tail_idx:
+        for t in _tails(R[:, j]):
+            y = _orient(R[:, j], t)
+            ref_tails[(j, t)] = _RefTail(y, seed, n_boot, hill=not (j in discrete and _tied_top(y)))
     ref_chi = {}
     for a, b in combinations(tail_idx, 2):
         for t in _pair_tails(R[:, a], R[:, b]):
@@ -367,7 +380,7 @@ def _reference_side(R, tail_idx, seed, n_boot):
 
 def score_split(reference: np.ndarray, samples: Mapping[str, np.ndarray], *, columns: Sequence[str],
                 tail_idx: Sequence[int] | None = None, split: int = 0, seed: int = 0, quick: bool = False,
-                floors: bool = True, joint: bool = True) -> pd.DataFrame:  # fmt: skip
+                floors: bool = True, joint: bool = True, discrete: Sequence[int] = ()) -> pd.DataFrame:  # fmt: skip
     """Every tail metric of every sample against one reference, with each metric's noise floor.
 
     Parameters
@@ -389,6 +402,11 @@ def score_split(reference: np.ndarray, samples: Mapping[str, np.ndarray], *, col
         Fill the ``floor`` column: the metric between two random halves of ``reference``.
     joint : bool
         Also the max-sliced W2 in signed-log space (not a ranked metric).
+    discrete : sequence of int
+        Integer columns among ``tail_idx``. Where the reference's top 10% is mostly ties (a count such as a
+        number of claimants, not an amount in whole dollars) no Hill tail-index error is computed: the ties
+        leave the estimator undefined at the small k the reference's double bootstrap picks, which would charge
+        any generator with integer output; their other tail metrics stay.
 
     Returns
     -------
@@ -400,7 +418,8 @@ def score_split(reference: np.ndarray, samples: Mapping[str, np.ndarray], *, col
     n_boot = 100 if quick else 300
     msw_kw = ({"n_candidates": 64, "n_restarts": 1, "screen_size": 1024, "seed": seed} if quick
               else {"n_candidates": 128, "n_restarts": 2, "screen_size": 2048, "seed": seed}) if joint else None  # fmt: skip
-    ref_tails, ref_chi = _reference_side(R, tail_idx, seed, n_boot)
+    discrete = {int(j) for j in discrete}
+    ref_tails, ref_chi = _reference_side(R, tail_idx, seed, n_boot, discrete)
     rows: list[dict] = []
     for name, S in samples.items():
         rows += _score_one(split, name, R, np.asarray(S, dtype=np.float64), cols, tail_idx, ref_tails, ref_chi,
@@ -409,7 +428,7 @@ def score_split(reference: np.ndarray, samples: Mapping[str, np.ndarray], *, col
     if floors and len(out):
         perm = as_generator(seed + 7919).permutation(R.shape[0])
         A, B = R[perm[: R.shape[0] // 2]], R[perm[R.shape[0] // 2 :]]
-        fa, fc = _reference_side(A, tail_idx, seed, n_boot)
+        fa, fc = _reference_side(A, tail_idx, seed, n_boot, discrete)
         fl = pd.DataFrame(
             _score_one(split, "floor", A, B, cols, tail_idx, fa, fc, msw_kw), columns=FRAME_COLUMNS
         )

@@ -199,3 +199,14 @@ def test_atom_warning_follows_the_schema_atoms():
     t = load_table(pd.DataFrame({"x": x}))
     w = sc.small_data_warnings(t.values, ["x"], [0], schema=t.schema)
     assert any("'x' is atom-dominated (30% of the test rows equal 0)" in s for s in w)
+
+
+def test_counts_with_a_tied_top_get_no_hill_error_but_amounts_do():
+    rng = np.random.default_rng(13)
+    R = np.column_stack([rng.negative_binomial(2, 0.3, 4000), np.round(rng.pareto(2.0, 4000) * 1e4)])
+    S = np.column_stack([rng.negative_binomial(2, 0.3, 8000), np.round(rng.pareto(2.0, 8000) * 1e4)])
+    M = sc.score_split(R, {"s": S}, columns=["claimants", "loss"], quick=True, discrete=[0, 1])
+    h = M[M.metric == "hill_xi_abs_error"]
+    assert list(h.target) == ["loss"] and h.value.notna().all()
+    note = M[(M.metric == "hill_xi") & (M.target == "claimants")].note.iloc[0]
+    assert note.startswith("reference: integer column with a tied top 10%")
