@@ -236,7 +236,7 @@ def test_cli_sample_and_list(tmp_path, capsys):
     df = pd.read_csv(out)
     assert list(df.columns) == ["x0", "x1", "x2"] and len(df) == 300
     ref = get_benchmark("copula-pareto", dim=3, margin="t", xi=(0.5, 0.3, 0.25)).sample(300, seed=4)
-    np.testing.assert_allclose(df.to_numpy(), ref, rtol=1e-15)
+    np.testing.assert_allclose(df.to_numpy(), ref, rtol=1e-12)  # pandas < 3 parses the last digit differently
     assert main(["benchmark", "list"]) == 0
     assert "ht10d" in capsys.readouterr().out
     assert main(["benchmark", "sample", "nope", "-n", "3", "--out", str(tmp_path / "x.csv")]) == 2
