@@ -266,8 +266,8 @@ class SchemaEncoder:
         for j, c in enumerate(self.codecs_):
             if not math.isnan(c.loglin):  # the median of the positive channel, before the map
                 c.loglin = math.nan
-                raw = self._value_channel(c, x_rest := X[~np.isin(X[:, j], c.spec.atoms), j], rng)
-                c.loglin = float(np.median(raw)) if x_rest.size else 1.0
+                x_rest = X[~np.isin(X[:, j], c.spec.atoms), j]
+                c.loglin = float(np.median(self._value_channel(c, x_rest, rng))) if x_rest.size else 1.0
             if c.has_value and c.n_states > 1:
                 rest = ~np.isin(X[:, j], c.spec.atoms)
                 ch = self._value_channel(c, X[rest, j], rng)
@@ -286,7 +286,7 @@ class SchemaEncoder:
         return self
 
     @staticmethod
-    def _fit_block(c: _Codec, p: float) -> None:  # noqa: D401
+    def _fit_block(c: _Codec, p: float) -> None:
         """Edge and width of the atom block: as dense as the outer half of the continuous part (on the
         Preprocessor's scale), so the channel's density has no gap and no spike at the block."""
         g = _g(c.method, c.fill)
@@ -478,10 +478,10 @@ class SchemaEncoder:
             out.append(ch[:, None])
         C = np.concatenate(out, axis=1) if out else np.empty((X.shape[0], 0))
         if impute:
-            _impute_atom_positions(C, self._latent_layout(X), rng)
+            _impute_atom_positions(C, self._latent_layout(), rng)
         return C
 
-    def _latent_layout(self, X: np.ndarray) -> list:
+    def _latent_layout(self) -> list:
         """The latent variables of the imputation: (channel, codec) for atom-block channels (censored),
         (channel, None) for continuous columns without atoms; other columns do not take part."""
         layout, pos = [], 0
