@@ -105,7 +105,8 @@ def observation_years(time, name: str = "time") -> float:
     kind, t = as_time(time, name)
     if kind == "year":
         return float(t.max() - t.min() + 1)
-    ts = np.sort(t.asi8.astype(np.float64)) / 8.64e13  # nanoseconds -> days
+    # days since the first observation; unit-free (pandas 3 parses dates at microsecond resolution)
+    ts = np.sort(((t - t.min()) / pd.Timedelta(days=1)).to_numpy(dtype=np.float64))
     step = float(np.median(np.diff(ts))) if ts.size > 1 else 1.0
     span = ts[-1] - ts[0] + step
     if not span > 0:
