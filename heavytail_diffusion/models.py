@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .data import Table, as_table, frame_from_values
+from .diffusion.edm import SIGMA_MIN
+from .diffusion.training import DEFAULT_TRAINING
 from .encoding import SchemaEncoder
 from .errors import DataError, ModelFileError, NumericalError
 from .persistence import flatten_state, load_folder, save_folder, unflatten_state
@@ -481,11 +483,11 @@ class DiffusionModel(GenerativeModel):
         sampler: str = "heun",
         rho: float = 7.0,
         train_steps: int | None = None,
-        batch_size: int = 512,
-        lr: float = 1e-3,
+        batch_size: int = DEFAULT_TRAINING["batch_size"],
+        lr: float = DEFAULT_TRAINING["lr"],
         width: int | None = None,
         mults: list[int] | None = None,
-        patience: int | None = 8,
+        patience: int | None = DEFAULT_TRAINING["patience"],
         quick: bool = False,
         device: str = "auto",
         progress: bool = True,
@@ -507,7 +509,7 @@ class DiffusionModel(GenerativeModel):
         self.device = device
         self.progress = progress
 
-    default_train_steps: ClassVar[int] = 4000
+    default_train_steps: ClassVar[int] = DEFAULT_TRAINING["steps"]
 
     def _train(
         self, Z: np.ndarray, sigma_max: float, rng: np.random.Generator, noise_df: float | None = None
@@ -676,8 +678,8 @@ class TruncatedDiffusion(DiffusionModel):
             return max(float(self.sigma_T_selection_.sigma_T), floor)
         self.sigma_T_selection_ = None
         s = float(self.sigma_T)
-        if not (np.isfinite(s) and s > 0.002):
-            raise ValueError(f"sigma_T must be a finite number > 0.002 (the last sampler level), got {s}")
+        if not (np.isfinite(s) and s > SIGMA_MIN):
+            raise ValueError(f"sigma_T must be a finite number > {SIGMA_MIN:g} (the last sampler level), got {s}")
         return s
 
     def _make_prior(self):

@@ -65,10 +65,10 @@ def _samples(samples, name: str = "samples") -> dict:
 
 
 def _oriented(x, tail: str, name: str = "x") -> np.ndarray:
+    """Validate a sample (finite, 1-D, at least 2 values) and :func:`~.diagnostics.tail_index.orient` it."""
     if tail not in _TAIL_SCALE:
         raise ValueError(f"tail must be 'upper', 'lower' or 'both', got {tail!r}")
-    y = check_sample(x, name, min_size=2)
-    return -y if tail == "lower" else np.abs(y) if tail == "both" else y
+    return tail_index.orient(check_sample(x, name, min_size=2), tail)
 
 
 def _ccdf(y: np.ndarray, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .diagnostics import dependence, distances, evt, tail_index
+from .diagnostics.tail_index import orient
 from .errors import DataError, NumericalError
 from .validation import as_generator
 
@@ -99,10 +100,6 @@ def _row(split, model, metric, target, value, *, tail="", level=math.nan, ref_va
 
 def _note(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".replace("\n", " ")
-
-
-def _orient(v: np.ndarray, tail: str) -> np.ndarray:
-    return -v if tail == "lower" else v
 
 
 def _tails(ref: np.ndarray) -> list[str]:
@@ -340,7 +337,7 @@ def _score_one(split, name, R, S, cols, tail_idx, ref_tails, ref_chi, msw_kw) ->
     rows: list[dict] = []
     for j in tail_idx:
         for t in _tails(R[:, j]):
-            rows += _column_rows(split, name, cols[j], t, ref_tails[(j, t)], _orient(S[:, j], t))
+            rows += _column_rows(split, name, cols[j], t, ref_tails[(j, t)], orient(S[:, j], t))
     for (a, b, t), chis in ref_chi.items():
         for u, c_ref in chis.items():
             c_s = float(dependence.chi(S[:, a], S[:, b], u, tail=t))
@@ -369,7 +366,7 @@ def _reference_side(R, tail_idx, seed, n_boot, discrete=()):
     ref_tails = {}
     for j in tail_idx:
         for t in _tails(R[:, j]):
-            y = _orient(R[:, j], t)
+            y = orient(R[:, j], t)
             ref_tails[(j, t)] = _RefTail(y, seed, n_boot, hill=not (j in discrete and _tied_top(y)))
     ref_chi = {}
     for a, b in combinations(tail_idx, 2):

@@ -346,7 +346,7 @@ def _write_figures(table, summary, out: Path, time=None) -> dict:
 
     from .. import plots
     from ..diagnostics import evt
-    from ..diagnostics.summary import oriented
+    from ..diagnostics.tail_index import orient
     from ..diagnostics.tail_index import Estimate
 
     tail = summary.tail
@@ -376,7 +376,7 @@ def _write_figures(table, summary, out: Path, time=None) -> dict:
         figs[col] = []
         slug = _slug(col, used)
         x = table.values[:, j]
-        y = oriented(x, tail)
+        y = orient(x, tail)
         if time is not None:  # the summary works in time order
             order = np.argsort(np.asarray(time), kind="stable")
             x, y = x[order], y[order]

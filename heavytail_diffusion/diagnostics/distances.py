@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError
+from .tail_index import orient
 from ..validation import (
     as_generator,
     check_array,
@@ -615,16 +616,6 @@ def ks_distances(x, y, columns: Sequence | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", "statistic", "pvalue", "n_real", "n_generated"])
 
 
-def _oriented(X: np.ndarray, tail: str) -> np.ndarray:
-    if tail == "upper":
-        return X
-    if tail == "lower":
-        return -X
-    if tail == "both":
-        return np.abs(X)
-    raise ValueError(f"tail must be 'upper', 'lower' or 'both', got {tail!r}")
-
-
 def tail_ks(x, y, q: float = 0.95, tail: str = "upper", columns: Sequence | None = None) -> pd.DataFrame:
     """KS distance between the conditional distributions beyond the real sample's q-quantile, per marginal.
 
@@ -639,7 +630,7 @@ def tail_ks(x, y, q: float = 0.95, tail: str = "upper", columns: Sequence | None
     q = check_probability(q, "q")
     X, Y = _pair(x, y, columns=columns)
     labels = _labels(columns, X.shape[1])
-    Xo, Yo = _oriented(X, tail), _oriented(Y, tail)
+    Xo, Yo = orient(X, tail), orient(Y, tail)
     rows = []
     for j, lab in enumerate(labels):
         t = float(np.quantile(Xo[:, j], q))
@@ -712,7 +703,7 @@ def ccdf_area(x, y, q_min: float = 0.9, tail: str = "upper", columns: Sequence |
     q_min = check_probability(q_min, "q_min")
     X, Y = _pair(x, y, columns=columns)
     labels = _labels(columns, X.shape[1])
-    Xo, Yo = _oriented(X, tail), _oriented(Y, tail)
+    Xo, Yo = orient(X, tail), orient(Y, tail)
     rows = []
     for j, lab in enumerate(labels):
         t0 = float(np.quantile(Xo[:, j], q_min))

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import DataError, NumericalError
 from ..validation import check_array, check_positive_int
 from . import evt, quantiles, tail_index
+from .tail_index import orient
 
 __all__ = [
     "EMPIRICAL_QS",
@@ -34,12 +35,8 @@ CI_LEVEL = 0.95
 _SCALE = {"upper": "x", "lower": "-x", "both": "|x|"}
 
 
-def oriented(x, tail: str = "upper") -> np.ndarray:
-    """The sample on the scale whose upper tail is the tail of interest: x, -x (``"lower"``) or |x| (``"both"``)."""
-    if tail not in _SCALE:
-        raise ValueError(f"tail must be 'upper', 'lower' or 'both', got {tail!r}")
-    y = np.asarray(x, dtype=np.float64)
-    return -y if tail == "lower" else np.abs(y) if tail == "both" else y
+#: kept under its old public name; the helper itself is :func:`~.tail_index.orient`
+oriented = orient
 
 
 def auto_threshold(y) -> tuple[float, str]:
@@ -237,7 +234,7 @@ def diagnose_column(
     from . import time_blocks
 
     x = check_array(x, name, ndim=1, min_rows=10, allow_constant=False, columns=[name])
-    y = oriented(x, tail)
+    y = orient(x, tail)
     out: dict = {"n": int(y.size), "tail": tail, "scale": _SCALE[tail].replace("x", name)}
     notes: list[str] = []
     maxima_only = block_size == 1
@@ -258,7 +255,7 @@ def diagnose_column(
 
     est = None
     if not maxima_only:
-        ts = y if tail_sample is None else oriented(np.asarray(tail_sample, dtype=np.float64), tail)
+        ts = y if tail_sample is None else orient(tail_sample, tail)
         out["hill"], est = _hill_part(ts, seed)
         try:
             rb = tail_index.reduced_bias_hill(ts)

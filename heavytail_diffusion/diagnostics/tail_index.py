@@ -19,6 +19,7 @@ __all__ = [
     "hill",
     "hill_curve",
     "moment_estimator",
+    "orient",
     "pickands",
     "powerlaw_fit",
     "reduced_bias_hill",
@@ -180,18 +181,48 @@ class PowerLawFit:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+TAILS = ("upper", "lower", "both")
+
+
+def orient(x, tail: str = "upper") -> np.ndarray:
+    """The values on the scale whose upper tail is the tail of interest: ``x``, ``-x`` or ``|x|``.
+
+    The one place where the package turns a tail choice into data: every estimator, metric and plot
+    studies the upper tail of ``orient(x, tail)``.
+
+    Parameters
+    ----------
+    x : array-like, any shape
+        Values (not validated here; callers check finiteness and size).
+    tail : {"upper", "lower", "both"}
+        ``"upper"``: x as it is; ``"lower"``: -x (the lower tail becomes the upper one); ``"both"``: |x|
+        (both tails pooled, for data symmetric about 0).
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``x``
+
+    Examples
+    --------
+    >>> orient([-3.0, 1.0, 2.0], "lower")
+    array([ 3., -1., -2.])
+    >>> orient([-3.0, 1.0, 2.0], "both")
+    array([3., 1., 2.])
+    """
+    if tail not in TAILS:
+        raise ValueError(f"tail must be 'upper', 'lower' or 'both', got {tail!r}")
+    y = np.asarray(x, dtype=np.float64)
+    return -y if tail == "lower" else np.abs(y) if tail == "both" else y
+
+
 def _oriented(x, tail: str, name: str = "x") -> np.ndarray:
-    """Validate a sample and orient it so that the tail of interest is the upper one."""
-    if tail not in ("upper", "lower", "both"):
+    """Validate a sample (finite, 1-D, at least MIN_SAMPLE values, not constant) and :func:`orient` it."""
+    if tail not in TAILS:
         raise ValueError(f"tail must be 'upper', 'lower' or 'both', got {tail!r}")
     y = check_sample(x, name, min_size=MIN_SAMPLE)
     if y[0] == y.min() == y.max():
         raise DataError(f"{name} is constant (every value is {y[0]:g}); a tail index needs varying data")
-    if tail == "lower":
-        y = -y
-    elif tail == "both":
-        y = np.abs(y)
-    return y
+    return orient(y, tail)
 
 
 def _top_desc(y: np.ndarray, m: int) -> np.ndarray:

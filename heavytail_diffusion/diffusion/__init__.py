@@ -1,7 +1,7 @@
 """Diffusion machinery: the EDM-form VE process, the MLP denoiser, its training, samplers and the choice of sigma_T."""
 
 from .denoiser import DEFAULT_NET, Denoiser, MLPDenoiserNet, SinusoidalEmbedding
-from .edm import EDMPreconditioning, dsm_loss, sample_training_sigmas
+from .edm import SIGMA_MIN, EDMPreconditioning, dsm_loss, sample_training_sigmas
 from .samplers import (
     SAMPLERS,
     ddpm_sampler,
@@ -11,12 +11,14 @@ from .samplers import (
     nfe_for,
     sample,
 )
-from .training import resolve_device, train_denoiser
+from .training import DEFAULT_TRAINING, resolve_device, train_denoiser
 from .truncation import SigmaTSelection, dip_null, select_sigma_T
 
 __all__ = [
     "DEFAULT_NET",
+    "DEFAULT_TRAINING",
     "SAMPLERS",
+    "SIGMA_MIN",
     "Denoiser",
     "EDMPreconditioning",
     "MLPDenoiserNet",

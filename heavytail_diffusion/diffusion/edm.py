@@ -29,6 +29,10 @@ from typing import Literal
 
 import torch
 
+#: Smallest noise level of training and of every reverse sampler (Karras et al. 2022); the last sampler
+#: step goes from SIGMA_MIN to 0 with one denoiser call.
+SIGMA_MIN = 0.002
+
 __all__ = ["EDMPreconditioning", "dsm_loss", "sample_training_sigmas"]
 
 
@@ -97,7 +101,7 @@ def sample_training_sigmas(
     *,
     P_mean: float = -1.2,
     P_std: float = 1.2,
-    sigma_min: float = 0.002,
+    sigma_min: float = SIGMA_MIN,
     sigma_max: float = 80.0,
     mode: Literal["clip", "truncate"] = "clip",
     generator: torch.Generator | None = None,

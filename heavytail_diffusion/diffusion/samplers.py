@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ..errors import NumericalError
 from ..validation import check_array, check_positive_int
+from .edm import SIGMA_MIN
 from .training import resolve_device
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
 DenoiserFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def karras_sigmas(n_steps: int, sigma_max: float, sigma_min: float = 0.002, rho: float = 7.0) -> torch.Tensor:
+def karras_sigmas(n_steps: int, sigma_max: float, sigma_min: float = SIGMA_MIN, rho: float = 7.0) -> torch.Tensor:
     """Karras et al. (2022, eq. 5) noise levels, with a final 0 appended.
 
     ``sigma_i = (sigma_max^(1/rho) + i / (K - 1) (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho`` for
@@ -170,7 +171,7 @@ def sample(
     sampler: Literal["heun", "ddpm", "euler"] = "heun",
     *,
     rho: float = 7.0,
-    sigma_min: float = 0.002,
+    sigma_min: float = SIGMA_MIN,
     batch_size: int = 16384,
     seed: int | np.random.Generator | torch.Generator | None = None,
     device: str | torch.device = "auto",
