@@ -599,7 +599,7 @@ def infer_schema(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"loss": [0.0, 0.0, 1.5, 3.2] * 10, "year": [1990, 1991, 1992, 1993] * 10})
+    >>> df = pd.DataFrame({"loss": np.r_[np.zeros(10), np.arange(1.0, 31.0) ** 1.5], "year": np.arange(1980, 2020)})
     >>> print(infer_schema(df))
     loss: nonnegative, atoms 0  [values >= 0 with zeros]
     year: time, not modelled  [integers named like a time unit]
