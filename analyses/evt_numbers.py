@@ -94,14 +94,20 @@ def main():
             parts = [p.strip() for p in line.strip().strip("|").split("|")]
             if len(parts) == 2 and parts[0] not in ("quantity", "---"):
                 old[parts[0]] = float(parts[1])
-        rel = []
+        rel, changed = [], []
         for name, v in rows:
             a, b = old[name], float(f"{float(v):.10g}")  # compare what is printed
-            same = a == b or (np.isnan(a) and np.isnan(b))
-            rel.append(0.0 if same else abs(a - b) / max(abs(a), abs(b)))
+            if a == b or (np.isnan(a) and np.isnan(b)):
+                rel.append(0.0)
+            elif np.isfinite(a) and np.isfinite(b):
+                rel.append(abs(a - b) / max(abs(a), abs(b)))
+            else:
+                rel.append(0.0)
+                changed.append(f"{name}: {a:g} -> {b:g}")
         i = int(np.argmax(rel))
-        print(f"\nMax relative difference from {args.against}: {rel[i]:.3g} ({rows[i][0]}).")
-
+        print(f"\nMax relative difference of the finite numbers from {args.against}: {rel[i]:.3g} ({rows[i][0]}).")
+        if changed:
+            print("Non-finite values that changed: " + "; ".join(changed) + ".")
 
 if __name__ == "__main__":
     main()
