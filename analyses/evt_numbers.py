@@ -63,11 +63,17 @@ def numbers() -> list[tuple[str, float]]:
         for T in (10, 100):
             out += _rl_rows(f"RL {case} T={T} profile", return_level(g, T, method="profile", data=x))
     tc = select_threshold(danish)
-    out += [("select_threshold Danish threshold", tc.threshold), ("select_threshold Danish shape", tc.fit.shape)]
+    out += [
+        ("select_threshold Danish threshold", tc.threshold),
+        ("select_threshold Danish shape", tc.fit.shape),
+    ]
     t3 = stats.t.rvs(3, size=2000, random_state=np.random.default_rng(2))
     pts = np.array([-np.inf, -40.0, -5.0, -2.0, 0.0, 2.0, 5.0, 40.0, 1e6, np.inf])
     qs = np.array([0.0, 1e-300, 1e-12, 1e-4, 0.01, 0.5, 0.99, 1 - 1e-4, 1.0])
-    for tag, marginal in (("t3", GPDTailMarginal()), ("t3 exponential", GPDTailMarginal(exponential_tails=True))):
+    for tag, marginal in (
+        ("t3", GPDTailMarginal()),
+        ("t3 exponential", GPDTailMarginal(exponential_tails=True)),
+    ):
         m = marginal.fit(t3)
         out += [(f"marginal {tag} cdf({p:g})", v) for p, v in zip(pts, m.cdf(pts))]
         out += [(f"marginal {tag} logsf({p:g})", v) for p, v in zip(pts, m.logsf(pts))]
@@ -105,9 +111,12 @@ def main():
                 rel.append(0.0)
                 changed.append(f"{name}: {a:g} -> {b:g}")
         i = int(np.argmax(rel))
-        print(f"\nMax relative difference of the finite numbers from {args.against}: {rel[i]:.3g} ({rows[i][0]}).")
+        print(
+            f"\nMax relative difference of the finite numbers from {args.against}: {rel[i]:.3g} ({rows[i][0]})."
+        )
         if changed:
             print("Non-finite values that changed: " + "; ".join(changed) + ".")
+
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,16 @@ import numpy as np
 
 from ...errors import DataError, NumericalError
 from ...validation import check_sample
-from .kernels import _SMALL, _e_w, _expm1_over, _expm1_over_deriv, _expm1_over_deriv2, _f_w, _log1p_over, _unit
+from .kernels import (
+    _SMALL,
+    _e_w,
+    _expm1_over,
+    _expm1_over_deriv,
+    _expm1_over_deriv2,
+    _f_w,
+    _log1p_over,
+    _unit,
+)
 from .optimise import cov_from_hessian, newton_minimize, profile_interval
 from .return_levels import compute_return_levels
 
@@ -429,12 +438,10 @@ def block_maxima(x, block_size: int, *, return_index: bool = False):
     return maxima
 
 
-
 def _gev_rl_lp(period: float) -> float:
     """lp = -log y_p with y_p = -log(1 - 1/T): z_p = mu + sigma lp E(xi lp), E(v) = expm1(v)/v."""
     # z_p = mu + sigma (y_p^(-xi) - 1) / xi with y_p = -log(1 - 1/T); lp = -log y_p
     return float(-np.log(-np.log1p(-1.0 / period)))
-
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -589,7 +596,9 @@ class _GEVLevelProfile:
         def inner(xi):
             m = self.smin_of(r, xi)
             lo, hi = (
-                (math.log(m) + 1e-12, math.log(m) + 40.0) if m > 0 else (self.ls_hat - 25.0, self.ls_hat + 25.0)
+                (math.log(m) + 1e-12, math.log(m) + 40.0)
+                if m > 0
+                else (self.ls_hat - 25.0, self.ls_hat + 25.0)
             )
             res = minimize_scalar(
                 lambda ls: self.fun(r, (ls, xi)), bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}

@@ -265,7 +265,9 @@ def profile_interval(
         return profile_nllh(r) - nllh_hat - crit
 
     if excess(value) > -crit + 1e-7 * max(1.0, abs(nllh_hat)):
-        raise NumericalError(f"{what}: the profile at the MLE lies above the minimum; the fit did not converge")
+        raise NumericalError(
+            f"{what}: the profile at the MLE lies above the minimum; the fit did not converge"
+        )
     xtol = 1e-10 * max(abs(value), span)
     ends = []
     for sign in (-1.0, 1.0):

@@ -13,6 +13,7 @@ from .kernels import _unit
 
 __all__ = ["ThresholdChoice", "mean_residual_life", "parameter_stability", "select_threshold"]
 
+
 def mean_residual_life(x, thresholds=None, *, level: float = 0.95):
     """Mean residual life (mean excess) data: e(u) = mean(x - u | x > u) with a normal-theory interval.
 
