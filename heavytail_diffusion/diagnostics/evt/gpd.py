@@ -232,10 +232,7 @@ def gpd_ppf(q, shape, scale):
     q = np.asarray(q, dtype=np.float64)
     if np.any((q < 0) | (q >= 1) | np.isnan(q)):
         raise ValueError("q must lie in [0, 1)")
-    shape = np.asarray(shape, dtype=np.float64)
-    scale = _check_scale(scale)
-    t = -np.log1p(-q)
-    return scale * t * _expm1_over(shape * t)
+    return gpd_isf_log(np.log1p(-q), shape, scale)
 
 
 # ---------------------------------------------------------------------------------------------------------
