@@ -783,13 +783,19 @@ def _gpd_profile(fit: GPDFit, y: np.ndarray, lm: float):
         d2s = s * (q1 * q1 - lm * lm * (e2 / e0 - (e1 / e0) ** 2))
         return s, ds, d2s
 
+    last: dict = {}
+
     def fun(r, p):
-        return gpd_nllh(y, p[0], parts(r, p[0])[0])
+        xi = float(p[0])
+        ps = parts(r, xi)
+        last["key"], last["parts"], last["f"] = (r, xi), ps, gpd_nllh(y, xi, ps[0])
+        return last["f"]
 
     def derivs(r, p):
-        xi = p[0]
-        s, ds, d2s = parts(r, xi)
-        f = gpd_nllh(y, xi, s)
+        xi = float(p[0])
+        if last.get("key") != (r, xi):  # the line search has just evaluated the accepted point
+            fun(r, p)
+        (s, ds, d2s), f = last["parts"], last["f"]
         if not np.isfinite(f):
             return f, None, None
         g, h = gpd_nllh_derivs(y, xi, s)
@@ -800,14 +806,15 @@ def _gpd_profile(fit: GPDFit, y: np.ndarray, lm: float):
     def prof(r):
         if not r > u:
             return np.inf
-        start = [xi for xi in (cache["xi"], fit.shape, 0.0, 0.5, 1.0, 2.0, 4.0) if np.isfinite(fun(r, [xi]))]
-        if not start:
+        feasible = (xi for xi in (cache["xi"], fit.shape, 0.0, 0.5, 1.0, 2.0, 4.0) if np.isfinite(fun(r, [xi])))
+        start = next(feasible, None)
+        if start is None:
             return np.inf  # no feasible shape for this level
         try:
             p, f, _ = newton_minimize(
                 lambda p: fun(r, p),
                 lambda p: derivs(r, p),
-                [start[0]],
+                [start],
                 [1.0],
                 tol=0.0,
                 xtol=1e-10,

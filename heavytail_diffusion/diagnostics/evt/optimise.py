@@ -8,6 +8,8 @@ confidence intervals with :func:`profile_interval`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...errors import NumericalError
@@ -88,16 +90,17 @@ def newton_minimize(
     typical = np.asarray(typical, dtype=np.float64)
     lower = np.full(p.size, -np.inf) if lower is None else np.asarray(lower, dtype=np.float64)
     p = np.maximum(p, lower)
+    scale2 = np.outer(typical, typical)
     f, g, hess = derivs(p)
     if not np.isfinite(f):
         raise NumericalError(f"{what}: the starting point lies outside the parameter space")
     for _ in range(max_iter):
-        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(hess))):
+        if not (np.isfinite(g).all() and np.isfinite(hess).all()):
             raise NumericalError(
                 f"{what}: non-finite derivatives (an observation sits on the support boundary)"
             )
         gs = g * typical
-        hs = hess * np.outer(typical, typical)
+        hs = hess * scale2
         free = ~((p <= lower) & (g > 0))
         if not free.any():
             return p, f, hess  # a corner of the box satisfies the optimality conditions
@@ -116,7 +119,7 @@ def newton_minimize(
             if found is None:
                 raise NumericalError(f"{what}: the line search failed (the likelihood may be unbounded)")
             damped = True
-        small = full and bool(np.all(np.abs(found - p) <= xtol * typical))
+        small = xtol > 0 and full and bool((np.abs(found - p) <= xtol * typical).all())
         p = found
         f, g, hess = derivs(p)
         if full and not damped and (dec <= tol * max(1.0, abs(f)) or small):
@@ -126,8 +129,13 @@ def newton_minimize(
 
 def _newton_step(hs: np.ndarray, gs: np.ndarray, free: np.ndarray):
     """Scaled Newton step on the free coordinates, Levenberg-damped where the Hessian is not positive."""
+    if gs.size == 1:  # one free parameter: the same steps in scalar arithmetic (numpy's overhead dominates)
+        h = float(hs[0, 0])
+        damped = not h > 1e-10 * max(h, 1e-300)
+        lam = abs(h) + 1e-3 * abs(h) + 1e-8 if damped else 0.0
+        return np.array([-float(gs[0]) / (h + lam)]), damped
     step_s = np.zeros(gs.size)
-    hf = hs[np.ix_(free, free)]
+    hf = hs if free.all() else hs[np.ix_(free, free)]
     evals = np.linalg.eigvalsh(hf)
     damped = not evals[0] > 1e-10 * max(evals[-1], 1e-300)
     lam = abs(evals[0]) + 1e-3 * abs(evals[-1]) + 1e-8 if damped else 0.0
@@ -146,7 +154,7 @@ def _box_armijo(fun, p, f, gs, step_s, typical, max_step, lower, slack):
     step_s = np.where((step_s < 0) & (p <= lower), 0.0, step_s)  # project out moves through a bound
     step = step_s * typical / scale
     down = (step < 0) & np.isfinite(lower)
-    if np.any(down):
+    if down.any():
         room = float(np.min((lower[down] - p[down]) / step[down]))
         if room < 1.0:
             scale /= room
@@ -158,7 +166,7 @@ def _box_armijo(fun, p, f, gs, step_s, typical, max_step, lower, slack):
     for _ in range(60):
         cand = np.maximum(p + t * step, lower)
         fc = fun(cand)
-        if np.isfinite(fc) and fc <= f + 1e-4 * t * slope + (slack * abs(f) if t == 1.0 else 0.0):
+        if math.isfinite(fc) and fc <= f + 1e-4 * t * slope + (slack * abs(f) if t == 1.0 else 0.0):
             return cand, t == 1.0 and scale == 1.0
         t *= 0.5
     return None, False
