@@ -806,7 +806,9 @@ def _gpd_profile(fit: GPDFit, y: np.ndarray, lm: float):
     def prof(r):
         if not r > u:
             return np.inf
-        feasible = (xi for xi in (cache["xi"], fit.shape, 0.0, 0.5, 1.0, 2.0, 4.0) if np.isfinite(fun(r, [xi])))
+        feasible = (
+            xi for xi in (cache["xi"], fit.shape, 0.0, 0.5, 1.0, 2.0, 4.0) if np.isfinite(fun(r, [xi]))
+        )
         start = next(feasible, None)
         if start is None:
             return np.inf  # no feasible shape for this level
