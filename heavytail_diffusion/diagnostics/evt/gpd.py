@@ -52,8 +52,8 @@ def _gpd_cum_hazard(y, shape, scale):
     shape = np.asarray(shape, dtype=np.float64)
     scale = _check_scale(scale)
     z = np.maximum(y, 0.0) / scale
-    w = shape * z
     with np.errstate(invalid="ignore", divide="ignore"):
+        w = shape * z  # nan for xi = 0 at y = inf: handled below
         h = z * _log1p_over(np.maximum(w, -1.0))
     return np.where((w <= -1.0) | (z == np.inf), np.inf, h)
 
@@ -141,7 +141,8 @@ def gpd_logpdf(y, shape, scale):
     shape = np.asarray(shape, dtype=np.float64)
     scale = _check_scale(scale)
     z = y / scale
-    w = shape * z
+    with np.errstate(invalid="ignore"):
+        w = shape * z  # nan for xi = 0 at y = inf: outside below
     inside = (y >= 0) & (w > -1.0) & (y < np.inf)
     wc = np.where(inside, w, 0.0)
     zc = np.where(inside, z, 0.0)
