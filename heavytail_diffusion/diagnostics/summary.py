@@ -198,6 +198,36 @@ def diagnose_column(
     ``time`` makes return periods count years: for the GPD through the number of exceedances per year,
     for the GEV of calendar blocks (``block``) through the number of blocks per year.
 
+    Parameters
+    ----------
+    x : array-like, shape (n,)
+        The sample (finite, at least 10 values, not constant).
+    threshold : float or "auto", default "auto"
+        GPD threshold on the scale of ``tail``; "auto" uses :func:`auto_threshold`.
+    block_size : int, optional
+        Rows per block for a GEV fit of block maxima (1: the rows are block maxima).
+    tail : {"upper", "lower", "both"}, default "upper"
+        Analyse x, -x or |x|.
+    seed : int, Generator or None, default 0
+        Seeds the Hill bootstrap (and the Bayesian chains).
+    name : str, default "x"
+        Column name in messages and in ``"scale"``.
+    time : array-like, optional
+        Dates or years of the rows (then return periods count years).
+    block : str, optional
+        Calendar blocks of ``time`` for the GEV (e.g. "year"); not with ``block_size``.
+    decluster : bool or int, default False
+        Runs declustering of the exceedances (True: automatic run length; an int: that run length).
+    bayes : bool or dict, default False
+        Add posterior summaries; a dict passes options to the samplers.
+    tail_sample : array-like, optional
+        The continuous part that the Hill estimators and the automatic threshold see (see above).
+
+    Returns
+    -------
+    dict
+        With the keys below.
+
     Keys
     ----
     n : sample size.
@@ -230,9 +260,17 @@ def diagnose_column(
     Parts that cannot be computed for this sample (e.g. Hill on a tail with non-positive values, a GPD
     fit that does not converge) hold ``{"error": message}``; invalid input (NaN, constant data, a
     user-given threshold at or above the maximum) raises :class:`DataError`.
-    """
-    from . import time_blocks
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).pareto(3.0, size=2000)
+    >>> d = diagnose_column(x, seed=0)
+    >>> round(d["hill"]["xi"], 2), round(d["gpd"]["threshold"], 3), round(d["gpd"]["shape"], 2)
+    (0.41, 0.897, 0.32)
+    >>> [round(r["value"], 1) for r in d["return_levels"]["gpd"]]  # once in 100, 1000, 10000 observations
+    [4.0, 10.0, 22.7]
+    """
     x = check_array(x, name, ndim=1, min_rows=10, allow_constant=False, columns=[name])
     y = orient(x, tail)
     out: dict = {"n": int(y.size), "tail": tail, "scale": _SCALE[tail].replace("x", name)}
@@ -244,82 +282,130 @@ def diagnose_column(
         raise ValueError("give block (calendar blocks from the time column) or block_size (rows), not both")
     years = None
     if time is not None:
-        if len(time) != y.size:
-            raise DataError(f"column {name!r}: the time column has {len(time)} rows, the data {y.size}")
-        kind, tvals = time_blocks.as_time(time, "time")
-        order = np.argsort(tvals.asi8 if kind == "datetime" else tvals, kind="stable")
-        y, x = y[order], x[order]  # time order, for declustering
-        time = tvals[order]
-        years = time_blocks.observation_years(time)
+        y, x, time, years = _time_order(y, x, time, name)
         out["years"] = years
-
-    est = None
+    est = gfit = None
     if not maxima_only:
         ts = y if tail_sample is None else orient(tail_sample, tail)
-        out["hill"], est = _hill_part(ts, seed)
-        try:
-            rb = tail_index.reduced_bias_hill(ts)
-            out["mvrb"] = {
-                "xi": rb.value,
-                "ci_low": rb.ci_low,
-                "ci_high": rb.ci_high,
-                "k": rb.k,
-                "method": rb.method,
-                "k_method": rb.k_method,
-            }
-        except (DataError, ValueError) as exc:
-            out["mvrb"] = _err(exc)
-
-    gfit = None
-    if not maxima_only:
-        if isinstance(threshold, str):
-            if threshold != "auto":
-                raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
-            try:
-                u, rule = auto_threshold(y if tail_sample is None else ts)
-            except (DataError, NumericalError) as exc:
-                u, rule = None, "auto"
-                out["gpd"] = {"threshold": None, "threshold_rule": rule, **_err(exc)}
-        elif isinstance(threshold, Real) and math.isfinite(threshold):
-            u, rule = float(threshold), "user"
-        else:
-            raise ValueError(f"threshold must be 'auto' or a finite number, got {threshold!r}")
-        if u is not None:
-            try:
-                out["gpd"], gfit = _fit_gpd(y, u, rule)
-            except DataError as exc:
-                raise DataError(f"column {name!r}: {exc.args[0]}") from None
-        if gfit is not None:
-            if years is not None:
-                out["gpd"]["exceedances_per_year"] = gfit.n_exceedances / years
-            if gfit.n_exceedances < MIN_EXCEEDANCES_WARN:
-                notes.append(
-                    f"only {gfit.n_exceedances} exceedances of the GPD threshold (fewer than "
-                    f"{MIN_EXCEEDANCES_WARN}): the shape and the return levels are very uncertain"
-                )
-
+        est = _tail_index_part(out, ts, seed)
+        gfit = _gpd_part(out, notes, y, ts, threshold, years, name)
     dfit = None
     if decluster is not False and decluster is not None and gfit is not None:
-        from .declustering import fit_gpd_declustered
-
-        run = None if decluster is True else int(decluster)
-        try:
-            dfit = fit_gpd_declustered(y, gfit.threshold, run, name=name)
-            c = dfit.clusters
-            out["declustered"] = {
-                "run_length": c.run_length,
-                "run_length_rule": c.run_length_rule,
-                "n_clusters": c.n_clusters,
-                "extremal_index_intervals": c.extremal_index_intervals,
-                "extremal_index_runs": c.extremal_index_runs,
-                **{k: v for k, v in _gpd_dict(dfit.gpd, "cluster peaks").items() if k != "threshold_rule"},
-            }
-        except (DataError, NumericalError) as exc:
-            out["declustered"] = _err(exc)
-
+        dfit = _declustered_part(out, y, gfit, decluster, name)
     rl: dict = {"level": CI_LEVEL, "method": "profile likelihood (delta method if the profile fails)"}
     npp = None if years is None else y.size / years
-    gev = None
+    gev, maxima = _gev_part(out, rl, y, time, block, block_size, name)
+    if gev is not None and gev.n < MIN_MAXIMA_WARN:
+        notes.append(
+            f"only {gev.n} block maxima (fewer than {MIN_MAXIMA_WARN}): the GEV fit and its return levels are "
+            "very uncertain"
+        )
+    _gpd_return_levels(rl, gfit, dfit, y, years, block_size, npp)
+    out["return_levels"] = rl
+    if bayes:
+        out["bayes"] = _bayes_part(bayes, gfit, gev, y, maxima, years, npp, seed)
+    # the shape that decides whether the mean (and so the expected shortfall) exists
+    xi_fit = gfit.shape if gfit is not None else (gev.shape if gev is not None else None)
+    infinite_mean = xi_fit is not None and xi_fit >= 1.0
+    if infinite_mean:
+        notes.append(
+            f"xi = {xi_fit:.3g} >= 1: the fitted tail has an infinite mean; expected shortfall is not reported "
+            "and sample means of this variable do not converge"
+        )
+    if not maxima_only:
+        out["quantiles"] = _quantile_part(y, est, gfit, infinite_mean)
+    out["warnings"] = notes
+    return out
+
+
+def _time_order(y: np.ndarray, x: np.ndarray, time, name: str):
+    """(y, x, time) in time order (for declustering) and the number of years the rows cover."""
+    from . import time_blocks
+
+    if len(time) != y.size:
+        raise DataError(f"column {name!r}: the time column has {len(time)} rows, the data {y.size}")
+    kind, tvals = time_blocks.as_time(time, "time")
+    order = np.argsort(tvals.asi8 if kind == "datetime" else tvals, kind="stable")
+    time = tvals[order]
+    return y[order], x[order], time, time_blocks.observation_years(time)
+
+
+def _tail_index_part(out: dict, ts: np.ndarray, seed) -> tail_index.Estimate | None:
+    """out["hill"] and out["mvrb"] (reduced-bias Hill) of the tail sample; returns the Hill estimate."""
+    out["hill"], est = _hill_part(ts, seed)
+    try:
+        rb = tail_index.reduced_bias_hill(ts)
+        out["mvrb"] = {
+            "xi": rb.value,
+            "ci_low": rb.ci_low,
+            "ci_high": rb.ci_high,
+            "k": rb.k,
+            "method": rb.method,
+            "k_method": rb.k_method,
+        }
+    except (DataError, ValueError) as exc:
+        out["mvrb"] = _err(exc)
+    return est
+
+
+def _gpd_part(out: dict, notes: list, y: np.ndarray, ts: np.ndarray, threshold, years, name: str):
+    """out["gpd"]: the threshold (automatic on the tail sample ``ts``, or the user's) and the GPD fit."""
+    if isinstance(threshold, str):
+        if threshold != "auto":
+            raise ValueError(f"threshold must be 'auto' or a number, got {threshold!r}")
+        try:
+            u, rule = auto_threshold(ts)
+        except (DataError, NumericalError) as exc:
+            u, rule = None, "auto"
+            out["gpd"] = {"threshold": None, "threshold_rule": rule, **_err(exc)}
+    elif isinstance(threshold, Real) and math.isfinite(threshold):
+        u, rule = float(threshold), "user"
+    else:
+        raise ValueError(f"threshold must be 'auto' or a finite number, got {threshold!r}")
+    gfit = None
+    if u is not None:
+        try:
+            out["gpd"], gfit = _fit_gpd(y, u, rule)
+        except DataError as exc:
+            raise DataError(f"column {name!r}: {exc.args[0]}") from None
+    if gfit is not None:
+        if years is not None:
+            out["gpd"]["exceedances_per_year"] = gfit.n_exceedances / years
+        if gfit.n_exceedances < MIN_EXCEEDANCES_WARN:
+            notes.append(
+                f"only {gfit.n_exceedances} exceedances of the GPD threshold (fewer than "
+                f"{MIN_EXCEEDANCES_WARN}): the shape and the return levels are very uncertain"
+            )
+    return gfit
+
+
+def _declustered_part(out: dict, y: np.ndarray, gfit, decluster, name: str):
+    """out["declustered"]: runs declustering of the exceedances and the GPD of the cluster peaks."""
+    from .declustering import fit_gpd_declustered
+
+    run = None if decluster is True else int(decluster)
+    try:
+        dfit = fit_gpd_declustered(y, gfit.threshold, run, name=name)
+    except (DataError, NumericalError) as exc:
+        out["declustered"] = _err(exc)
+        return None
+    c = dfit.clusters
+    out["declustered"] = {
+        "run_length": c.run_length,
+        "run_length_rule": c.run_length_rule,
+        "n_clusters": c.n_clusters,
+        "extremal_index_intervals": c.extremal_index_intervals,
+        "extremal_index_runs": c.extremal_index_runs,
+        **{k: v for k, v in _gpd_dict(dfit.gpd, "cluster peaks").items() if k != "threshold_rule"},
+    }
+    return dfit
+
+
+def _gev_part(out: dict, rl: dict, y: np.ndarray, time, block, block_size, name: str):
+    """out["gev"] and rl["gev"] for calendar blocks (``block``) or blocks of rows; returns (fit, maxima)."""
+    from . import time_blocks
+
+    gev = maxima = None
     if block is not None:
         rl["unit"] = "years"
         try:
@@ -345,82 +431,61 @@ def diagnose_column(
             rl["gev"] = _return_levels(gev, BLOCK_PERIODS, maxima)
         except (DataError, NumericalError, ValueError) as exc:
             out["gev"] = {"block_size": b, **_err(exc)}
-    if gev is not None and gev.n < MIN_MAXIMA_WARN:
-        notes.append(
-            f"only {gev.n} block maxima (fewer than {MIN_MAXIMA_WARN}): the GEV fit and its return levels are "
-            "very uncertain"
-        )
+    return gev, maxima
+
+
+def _gpd_return_levels(rl: dict, gfit, dfit, y: np.ndarray, years, block_size, npp) -> None:
+    """rl["gpd"] and rl["gpd_declustered"]: periods in years (time given), blocks or observations."""
     if years is not None:
-        rl["unit"] = "years"
-        if gfit is not None:
-            rl["gpd"] = _return_levels(gfit, YEAR_PERIODS, y, obs_per_block=npp)
-        if dfit is not None:
-            rl["gpd_declustered"] = _return_levels(
-                dfit.gpd, YEAR_PERIODS, dfit.clusters.peaks, obs_per_block=npp
-            )
+        rl["unit"], periods, opb = "years", YEAR_PERIODS, npp
     elif block_size is not None:
-        if gfit is not None:
-            rl["gpd"] = _return_levels(gfit, BLOCK_PERIODS, y, obs_per_block=float(block_size))
-        if dfit is not None:
-            rl["gpd_declustered"] = _return_levels(
-                dfit.gpd, BLOCK_PERIODS, dfit.clusters.peaks, obs_per_block=float(block_size)
-            )
+        periods, opb = BLOCK_PERIODS, float(block_size)
     else:
-        rl["unit"] = "observations"
+        rl["unit"], periods, opb = "observations", GPD_PERIODS_OBS, None
+    if gfit is not None:
+        rl["gpd"] = _return_levels(gfit, periods, y, obs_per_block=opb)
+    if dfit is not None:
+        rl["gpd_declustered"] = _return_levels(dfit.gpd, periods, dfit.clusters.peaks, obs_per_block=opb)
+
+
+def _bayes_part(bayes, gfit, gev, y: np.ndarray, maxima, years, npp, seed) -> dict:
+    """Posterior summaries of the GPD (or, for block maxima, GEV) parameters and return levels."""
+    from . import bayes as _bayes
+
+    opts = bayes if isinstance(bayes, dict) else {}
+    try:
         if gfit is not None:
-            rl["gpd"] = _return_levels(gfit, GPD_PERIODS_OBS, y)
-        if dfit is not None:
-            rl["gpd_declustered"] = _return_levels(dfit.gpd, GPD_PERIODS_OBS, dfit.clusters.peaks)
-    out["return_levels"] = rl
+            post = _bayes.fit_gpd_bayes(y, gfit.threshold, seed=seed if isinstance(seed, int) else 0, **opts)
+            per = YEAR_PERIODS if years is not None else GPD_PERIODS_OBS
+            return post.summary_dict(per, obs_per_block=npp)
+        if gev is not None:
+            post = _bayes.fit_gev_bayes(maxima, seed=seed if isinstance(seed, int) else 0, **opts)
+            return post.summary_dict(BLOCK_PERIODS if years is None else YEAR_PERIODS)
+        return {"error": "no GPD or GEV fit to compare with"}
+    except (DataError, NumericalError, ValueError) as exc:
+        return _err(exc)
 
-    if bayes:
-        from . import bayes as _bayes
 
-        opts = bayes if isinstance(bayes, dict) else {}
+def _quantile_part(y: np.ndarray, est, gfit, infinite_mean: bool) -> dict:
+    """Empirical quantiles, VaR / ES at RISK_LEVEL and the Weissman and GPD extrapolations to WEISSMAN_Q."""
+    qd: dict = {f"q{q:g}": float(np.quantile(y, q)) for q in EMPIRICAL_QS}
+    qd[f"var_{RISK_LEVEL:g}"] = quantiles.value_at_risk(y, RISK_LEVEL)
+    qd[f"es_{RISK_LEVEL:g}"] = None if infinite_mean else quantiles.expected_shortfall(y, RISK_LEVEL)
+    key = f"weissman_q{WEISSMAN_Q:g}"
+    if est is not None:
         try:
-            if gfit is not None:
-                post = _bayes.fit_gpd_bayes(
-                    y, gfit.threshold, seed=seed if isinstance(seed, int) else 0, **opts
-                )
-                per = YEAR_PERIODS if years is not None else GPD_PERIODS_OBS
-                out["bayes"] = post.summary_dict(per, obs_per_block=npp)
-            elif gev is not None:
-                post = _bayes.fit_gev_bayes(maxima, seed=seed if isinstance(seed, int) else 0, **opts)
-                out["bayes"] = post.summary_dict(BLOCK_PERIODS if years is None else YEAR_PERIODS)
-            else:
-                out["bayes"] = {"error": "no GPD or GEV fit to compare with"}
-        except (DataError, NumericalError, ValueError) as exc:
-            out["bayes"] = _err(exc)
-
-    # the shape that decides whether the mean (and so the expected shortfall) exists
-    xi_fit = gfit.shape if gfit is not None else (gev.shape if gev is not None else None)
-    infinite_mean = xi_fit is not None and xi_fit >= 1.0
-    if infinite_mean:
-        notes.append(
-            f"xi = {xi_fit:.3g} >= 1: the fitted tail has an infinite mean; expected shortfall is not reported "
-            "and sample means of this variable do not converge"
-        )
-    if not maxima_only:
-        qd: dict = {f"q{q:g}": float(np.quantile(y, q)) for q in EMPIRICAL_QS}
-        qd[f"var_{RISK_LEVEL:g}"] = quantiles.value_at_risk(y, RISK_LEVEL)
-        qd[f"es_{RISK_LEVEL:g}"] = None if infinite_mean else quantiles.expected_shortfall(y, RISK_LEVEL)
-        key = f"weissman_q{WEISSMAN_Q:g}"
-        if est is not None:
-            try:
-                qd[key] = quantiles.weissman_quantile(y, WEISSMAN_Q, k=est.k, xi=est.value)
-            except (DataError, ValueError) as exc:
-                qd[key] = None
-                qd[key + "_error"] = _err(exc)["error"]
-        else:
+            qd[key] = quantiles.weissman_quantile(y, WEISSMAN_Q, k=est.k, xi=est.value)
+        except (DataError, ValueError) as exc:
             qd[key] = None
-        qd[f"gpd_q{WEISSMAN_Q:g}"] = (
-            float(gfit.threshold + evt.gpd_isf((1.0 - WEISSMAN_Q) / gfit.rate, gfit.shape, gfit.scale))
-            if gfit is not None and (1.0 - WEISSMAN_Q) < gfit.rate
-            else None
-        )
-        out["quantiles"] = qd
-    out["warnings"] = notes
-    return out
+            qd[key + "_error"] = _err(exc)["error"]
+    else:
+        qd[key] = None
+    qd[f"gpd_q{WEISSMAN_Q:g}"] = (
+        float(gfit.threshold + evt.gpd_isf((1.0 - WEISSMAN_Q) / gfit.rate, gfit.shape, gfit.scale))
+        if gfit is not None and (1.0 - WEISSMAN_Q) < gfit.rate
+        else None
+    )
+    return qd
 
 
 def _flatten(d: Mapping, prefix: str = "") -> dict:

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from scipy.special import log_ndtr, ndtri_exp
 
+from ..diagnostics.evt.gpd import fit_gpd, gpd_isf_log, gpd_logpdf, gpd_logsf, gpd_moment_start
 from ..errors import DataError, NumericalError
 from ..validation import as_generator, check_array, check_positive_int, check_probability, check_sample
 
@@ -18,63 +19,6 @@ MAX_BODY_KNOTS = 20_000
 # Log-probabilities are floored here before mapping to normal scores, so a point past a bounded (xi < 0)
 # tail's endpoint gets a large finite score (|z| about 38.5) instead of an infinite one.
 _LOG_TINY = np.log(np.finfo(np.float64).tiny)
-
-
-def _gpd_logsf(y: np.ndarray, shape: float, scale: float) -> np.ndarray:
-    """log P(Y > y) of a GPD excess Y >= 0 (xi > 0 heavy), stable for xi near 0 and for large y.
-
-    log S(y) = -(1/xi) log(1 + xi y / sigma) for xi != 0 and -y / sigma for xi = 0; -inf past the upper
-    endpoint sigma / (-xi) of a bounded tail (xi < 0).
-    """
-    y = np.maximum(y, 0.0)
-    t = shape * y / scale
-    if abs(shape) < 1e-8:
-        return -y / scale * (1.0 - 0.5 * t)  # second-order expansion of -log1p(t)/xi in t
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = -np.log1p(t) / shape
-    if shape < 0:
-        out = np.where(t <= -1.0, -np.inf, out)
-    return out
-
-
-def _gpd_logpdf(y: np.ndarray, shape: float, scale: float) -> np.ndarray:
-    """log density of a GPD excess: -log sigma - (1 + 1/xi) log(1 + xi y / sigma); -inf off the support."""
-    y = np.asarray(y, dtype=np.float64)
-    t = shape * np.maximum(y, 0.0) / scale
-    if abs(shape) < 1e-8:
-        out = -np.log(scale) - np.maximum(y, 0.0) / scale
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = -np.log(scale) - (1.0 + 1.0 / shape) * np.log1p(t)
-        if shape < 0:
-            out = np.where(t <= -1.0, -np.inf, out)
-    return np.where(y < 0, -np.inf, out)
-
-
-def _gpd_isf_log(log_q: np.ndarray, shape: float, scale: float) -> np.ndarray:
-    """Inverse of :func:`_gpd_logsf`: the excess y with log S(y) = log_q (log_q <= 0).
-
-    y = sigma / xi * (exp(-xi log q) - 1), computed with expm1; y = -sigma log q for xi = 0.
-    """
-    log_q = np.minimum(log_q, 0.0)
-    if abs(shape) < 1e-8:
-        return -scale * log_q
-    with np.errstate(over="ignore"):
-        return scale / shape * np.expm1(-shape * log_q)
-
-
-def _gpd_moments(y: np.ndarray) -> tuple[float, float]:
-    """Method-of-moments GPD fit (Hosking & Wallis 1987) of excesses y > 0, widened to cover max(y).
-
-    xi = (1 - m^2/v)/2 and sigma = m (1 + m^2/v)/2 with m, v the mean and variance of y; for a bounded fit
-    (xi < 0) sigma is raised so the endpoint sigma/(-xi) is not below the largest excess.
-    """
-    m, v = float(y.mean()), float(y.var())
-    r = m * m / v if v > 0 else 1.0
-    xi, sigma = 0.5 * (1.0 - r), 0.5 * m * (1.0 + r)
-    if xi < 0:
-        sigma = max(sigma, -xi * float(y.max()) * (1 + 1e-9))
-    return xi, sigma
 
 
 class GPDTailMarginal:
@@ -163,8 +107,6 @@ class GPDTailMarginal:
     # ------------------------------------------------------------------ fitting
     def fit(self, x, name: str = "x") -> GPDTailMarginal:
         """Fit the body and both GPD tails to a 1-D sample ``x`` (finite, at least 40 distinct-ish values)."""
-        from ..diagnostics.evt import fit_gpd
-
         frac = check_probability(self.tail_fraction, "tail_fraction")
         max_frac = check_probability(self.max_tail_fraction, "max_tail_fraction")
         min_exc = check_positive_int(self.min_exceedances, "min_exceedances")
@@ -206,7 +148,7 @@ class GPDTailMarginal:
                 fit = fit_gpd(values, threshold=u)
                 xi, sigma = float(fit.shape), float(fit.scale)
             except NumericalError as err:  # no interior MLE, e.g. a density rising to a finite endpoint
-                xi, sigma = _gpd_moments(exc - u)
+                xi, sigma = gpd_moment_start(exc - u, cover_max=True)
                 warnings.warn(
                     f"{name}: {side} GPD maximum likelihood failed ({err}); using the method-of-moments "
                     f"fit xi={xi:.3g}, sigma={sigma:.3g} instead",
@@ -333,10 +275,10 @@ class GPDTailMarginal:
         mid = ~(up | lo)
         p = np.interp(x[mid], self.knots_x_, self.knots_p_)
         log_f[mid], log_s[mid] = np.log(p), np.log1p(-p)
-        ls = log_zeta + _gpd_logsf(x[up] - self.threshold_upper_, self.shape_upper_, self.scale_upper_)
+        ls = log_zeta + gpd_logsf(x[up] - self.threshold_upper_, self.shape_upper_, self.scale_upper_)
         log_s[up] = ls
         log_f[up] = np.log1p(-np.exp(ls))
-        lf = log_zeta + _gpd_logsf(self.threshold_lower_ - x[lo], self.shape_lower_, self.scale_lower_)
+        lf = log_zeta + gpd_logsf(self.threshold_lower_ - x[lo], self.shape_lower_, self.scale_lower_)
         log_f[lo] = lf
         log_s[lo] = np.log1p(-np.exp(lf))
         return log_f, log_s
@@ -356,10 +298,10 @@ class GPDTailMarginal:
         lo = (log_p < log_zeta) & ~up
         mid = ~(up | lo)
         out[mid] = np.interp(np.exp(log_p[mid]), self.knots_p_, self.knots_x_)
-        out[up] = self.threshold_upper_ + _gpd_isf_log(
+        out[up] = self.threshold_upper_ + gpd_isf_log(
             log_q[up] - log_zeta, self.shape_upper_, self.scale_upper_
         )
-        out[lo] = self.threshold_lower_ - _gpd_isf_log(
+        out[lo] = self.threshold_lower_ - gpd_isf_log(
             log_p[lo] - log_zeta, self.shape_lower_, self.scale_lower_
         )
         return out
@@ -405,8 +347,8 @@ class GPDTailMarginal:
         up = x > self.threshold_upper_
         lo = x < self.threshold_lower_
         log_zeta = np.log(self.zeta_)
-        out[up] = log_zeta + _gpd_logpdf(x[up] - self.threshold_upper_, self.shape_upper_, self.scale_upper_)
-        out[lo] = log_zeta + _gpd_logpdf(self.threshold_lower_ - x[lo], self.shape_lower_, self.scale_lower_)
+        out[up] = log_zeta + gpd_logpdf(x[up] - self.threshold_upper_, self.shape_upper_, self.scale_upper_)
+        out[lo] = log_zeta + gpd_logpdf(self.threshold_lower_ - x[lo], self.shape_lower_, self.scale_lower_)
         return out
 
     def to_normal(self, x) -> np.ndarray:

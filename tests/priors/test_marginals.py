@@ -107,3 +107,13 @@ def test_exponential_tails_fix_the_shape_and_round_trip():
     rebuilt = MarginalTransform.from_state(mt.get_config(), mt.state_dict())
     z = rng.standard_normal((100, 2)) * 3
     np.testing.assert_allclose(rebuilt.from_normal(z), mt.from_normal(z))
+
+
+def test_exponential_tails_at_infinity():
+    """xi = 0 tails at x = +-inf give the limits (they gave NaN before the marginals used evt's GPD)."""
+    x = np.random.default_rng(0).standard_t(3, size=2000)
+    m = GPDTailMarginal(exponential_tails=True).fit(x)
+    np.testing.assert_array_equal(m.cdf([-np.inf, np.inf]), [0.0, 1.0])
+    np.testing.assert_array_equal(m.logsf([np.inf]), [-np.inf])
+    z = m.to_normal([-np.inf, np.inf])
+    assert np.all(np.isfinite(z)) and z[0] < -30 and z[1] > 30
