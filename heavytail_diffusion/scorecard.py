@@ -2,7 +2,7 @@
 
 Everything here works on arrays and needs no model: :mod:`heavytail_diffusion.report` fits the generators
 and calls these functions, and so can anyone who has synthetic rows from another tool
-(:func:`heavytail_diffusion.report.score_samples`, ``heavytail score``).
+(:func:`heavytail_diffusion.scoring.score_samples`, ``heavytail score``).
 
 The tail metrics are errors (0 = perfect, lower is better) chosen so that none can prefer a lighter or a
 heavier tail than the reference's by construction:
@@ -270,6 +270,7 @@ class _RefTail:
         if self.gpd is None and "gpd" not in self.notes:
             try:
                 ex = self.y[self.y > self.u] - self.u
+                # TODO(evt-split): use the EVT subpackage's public moment start
                 m, v = float(ex.mean()), float(ex.var(ddof=1)) if ex.size > 1 else 0.0
                 if v > 0 and 0.5 * (1.0 - m * m / v) < -0.5:
                     raise DataError("bounded tail (moment estimate of xi < -0.5); GPD not fitted")
