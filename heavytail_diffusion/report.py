@@ -311,90 +311,32 @@ def compare(
     n_splits = check_positive_int(n_splits, "n_splits")
     schema = getattr(table, "schema", None)
     kinds = sc.column_kinds(schema, cols)
-    order = None
-    if split == "time" and schema is not None:
-        # the first time column orders the rows; it is not modelled, so it lives in table.extra
-        tnames = [sp.name for sp in schema if sp.kind == "time"]
-        extra = getattr(table, "extra", None)
-        if tnames and extra is not None and tnames[0] in extra.columns:
-            order = np.argsort(extra[tnames[0]].to_numpy(), kind="stable")
-        elif tnames and tnames[0] in cols:
-            order = np.argsort(X[:, cols.index(tnames[0])], kind="stable")
+    order = _time_order(table, cols) if split == "time" and schema is not None else None
     splits = sc.make_splits(X.shape[0], n_splits, test_fraction, method=split, seed=seed, order=order)
     n_test = splits[0][1].size
-    if reference is not None:
-        ref_all = np.asarray(reference, dtype=np.float64)
-        if ref_all.ndim != 2 or ref_all.shape[1] != X.shape[1] or not np.isfinite(ref_all).all():
-            raise DataError(
-                f"reference must be a finite array with {X.shape[1]} columns, got shape {ref_all.shape}"
-            )
+    ref_all = None if reference is None else _check_reference(reference, X.shape[1])
     n_samples = (max(n_test, 4000 if quick else 10000) if n_samples is None
                  else check_positive_int(n_samples, "n_samples", minimum=20))  # fmt: skip
-    if isinstance(preprocessing, str) and preprocessing == "auto":
-        preprocessing = None  # the models' own default chooses from the schema
-    if preprocessing is not None and not isinstance(preprocessing, str):
-        preprocessing = list(preprocessing)
-        if len(preprocessing) != X.shape[1]:
-            raise ValueError(f"preprocessing lists {len(preprocessing)} transforms for {X.shape[1]} columns")
+    preprocessing = _check_preprocessing(preprocessing, X.shape[1])
     tail_idx = sc.tail_columns(cols, kinds)
     if not tail_idx:
         raise DataError(f"no column of {table.source} can get tail metrics (kinds: {kinds})")
-    in_process = workers == 1
-    tasks = []
-    for s, (tr, _te) in enumerate(splits):
-        for name in model_names:
-            params = _model_params(name, quick=quick, progress=progress and in_process, oracle=oracle,
-                                   preprocessing=preprocessing, user=dict(model_params.get(name, {})))  # fmt: skip
-            params["seed"] = params.get("seed", seed) + s
-            tasks.append({"split": s, "model": name, "params": params, "train": X[tr], "columns": cols,
-                          "n_samples": n_samples, "sample_seed": seed + 1 + 1000 * s,
-                          "keep_model": in_process and s == 0})  # fmt: skip
+    tasks = _fit_tasks(splits, model_names, X, cols, n_samples=n_samples, seed=seed, quick=quick,
+                       progress=progress, preprocessing=preprocessing, oracle=oracle, model_params=model_params,
+                       in_process=workers == 1)  # fmt: skip
     if progress:
         print(f"compare: {len(model_names)} model(s) x {n_splits} split(s) = {len(tasks)} fits "
               f"({workers or os.cpu_count()} worker(s))", flush=True)  # fmt: skip
     t0 = time.perf_counter()
     fits = run_tasks(_fit_sample_task, tasks, workers=workers)
-    failed: dict[str, str] = {}
-    err_rows, samples, fitted = [], [{} for _ in splits], {}
-    seen: set[tuple[str, str]] = set()
-    for f in fits:
-        name, s = f["model"], f["split"]
-        for w in f["warnings"]:
-            if (name, w) not in seen:  # once per model, not once per split
-                seen.add((name, w))
-                warnings.warn(f"compare: {name}: {w}", stacklevel=2)
-        if "error" in f:
-            if name not in failed:
-                failed[name] = f"split {s}: {f['error']}"
-                warnings.warn(f"compare: model {name!r} failed and is not ranked: {f['error']}", stacklevel=2)
-            err_rows.append(sc._row(s, name, "error", "model", math.nan, note=f["error"]))
-            continue
-        samples[s][name] = f["samples"]
-        err_rows += [sc._row(s, name, "nfe", "model", f["nfe"]),
-                     sc._row(s, name, "fit_seconds", "model", f["fit_seconds"]),
-                     sc._row(s, name, "sample_seconds", "model", f["sample_seconds"], note=f"{n_samples} rows")]  # fmt: skip
-        if "fitted" in f:
-            fitted[name] = f["fitted"]
-        if progress:
-            print(
-                f"  split {s} {name}: fit {f['fit_seconds']:.1f} s, sample {f['sample_seconds']:.1f} s",
-                flush=True,
-            )
-    for s in range(len(splits)):
-        for name in failed:
-            samples[s].pop(name, None)
-    score_tasks = []
-    for s, (tr, te) in enumerate(splits):
-        ref = X[te] if reference is None else ref_all
-        score_tasks.append({"split": s, "reference": ref, "samples": samples[s], "columns": cols,
-                            "tail_idx": tail_idx, "seed": seed + s, "quick": quick, "train": X[tr],
-                            "discrete": [j for j in tail_idx if kinds[cols[j]] == "integer"],
-                            "test": X[te]})  # fmt: skip
+    failed, err_rows, samples, fitted = _collect_fits(fits, len(splits), n_samples, progress)
+    score_tasks = [{"split": s, "reference": X[te] if reference is None else ref_all, "samples": samples[s],
+                    "columns": cols, "tail_idx": tail_idx, "seed": seed + s, "quick": quick, "train": X[tr],
+                    "discrete": [j for j in tail_idx if kinds[cols[j]] == "integer"], "test": X[te]}
+                   for s, (tr, te) in enumerate(splits)]  # fmt: skip
     scored = run_tasks(_score_task, score_tasks, workers=workers)
-    metrics = pd.concat([pd.DataFrame(err_rows, columns=sc.FRAME_COLUMNS)] + scored, ignore_index=True)
-    order_m = {m: i for i, m in enumerate(model_names)}
-    metrics = metrics.sort_values(["split", "model"], key=lambda c: c.map(order_m) if c.name == "model" else c,
-                                  kind="stable").reset_index(drop=True)  # fmt: skip
+    metrics = _sorted_metrics(pd.concat([pd.DataFrame(err_rows, columns=sc.FRAME_COLUMNS)] + scored,
+                                        ignore_index=True), model_names)  # fmt: skip
     ref0 = X[splits[0][1]] if reference is None else ref_all
     warn = sc.small_data_warnings(ref0, cols, tail_idx, kinds=kinds, schema=schema)
     _warn_all(warn)
@@ -411,6 +353,98 @@ def compare(
     tr0, te0 = splits[0]
     return ComparisonResult(metrics, per_split, summary, verdict, warn, samples[0], X[tr0], X[te0], ref0, cols,
                             info, fitted)  # fmt: skip
+
+
+# compare's steps, in the order it runs them
+def _time_order(table, cols: Sequence[str]) -> np.ndarray | None:
+    """Row indices in time order from the schema's first time column (None when there is none)."""
+    # the first time column orders the rows; it is not modelled, so it lives in table.extra
+    tnames = [sp.name for sp in table.schema if sp.kind == "time"]
+    extra = getattr(table, "extra", None)
+    if tnames and extra is not None and tnames[0] in extra.columns:
+        return np.argsort(extra[tnames[0]].to_numpy(), kind="stable")
+    if tnames and tnames[0] in cols:
+        return np.argsort(table.values[:, list(cols).index(tnames[0])], kind="stable")
+    return None
+
+
+def _check_reference(reference, d: int) -> np.ndarray:
+    """``reference`` as a finite float array with ``d`` columns, or a DataError."""
+    ref_all = np.asarray(reference, dtype=np.float64)
+    if ref_all.ndim != 2 or ref_all.shape[1] != d or not np.isfinite(ref_all).all():
+        raise DataError(f"reference must be a finite array with {d} columns, got shape {ref_all.shape}")
+    return ref_all
+
+
+def _check_preprocessing(preprocessing, d: int):
+    """None for "auto" (the models' own default chooses from the schema), a list with one transform per column."""
+    if isinstance(preprocessing, str) and preprocessing == "auto":
+        preprocessing = None  # the models' own default chooses from the schema
+    if preprocessing is not None and not isinstance(preprocessing, str):
+        preprocessing = list(preprocessing)
+        if len(preprocessing) != d:
+            raise ValueError(f"preprocessing lists {len(preprocessing)} transforms for {d} columns")
+    return preprocessing
+
+
+def _fit_tasks(splits, model_names, X, cols, *, n_samples, seed, quick, progress, preprocessing, oracle,
+               model_params, in_process) -> list[dict]:  # fmt: skip
+    """One task per (split, model), split-major: the model's parameters, seeds and training rows."""
+    tasks = []
+    for s, (tr, _te) in enumerate(splits):
+        for name in model_names:
+            params = _model_params(name, quick=quick, progress=progress and in_process, oracle=oracle,
+                                   preprocessing=preprocessing, user=dict(model_params.get(name, {})))  # fmt: skip
+            params["seed"] = params.get("seed", seed) + s
+            tasks.append({"split": s, "model": name, "params": params, "train": X[tr], "columns": cols,
+                          "n_samples": n_samples, "sample_seed": seed + 1 + 1000 * s,
+                          "keep_model": in_process and s == 0})  # fmt: skip
+    return tasks
+
+
+def _collect_fits(fits, n_splits: int, n_samples: int, progress: bool):
+    """(failed, cost rows, samples per split, fitted models of split 0) from the fit results.
+
+    Each fit's warnings are repeated once per model; a model that fails on any split is failed everywhere
+    (its samples of the other splits are dropped) with the first reason.
+    """
+    failed: dict[str, str] = {}
+    err_rows, samples, fitted = [], [{} for _ in range(n_splits)], {}
+    seen: set[tuple[str, str]] = set()
+    for f in fits:
+        name, s = f["model"], f["split"]
+        for w in f["warnings"]:
+            if (name, w) not in seen:  # once per model, not once per split
+                seen.add((name, w))
+                warnings.warn(f"compare: {name}: {w}", stacklevel=3)
+        if "error" in f:
+            if name not in failed:
+                failed[name] = f"split {s}: {f['error']}"
+                warnings.warn(f"compare: model {name!r} failed and is not ranked: {f['error']}", stacklevel=3)
+            err_rows.append(sc._row(s, name, "error", "model", math.nan, note=f["error"]))
+            continue
+        samples[s][name] = f["samples"]
+        err_rows += [sc._row(s, name, "nfe", "model", f["nfe"]),
+                     sc._row(s, name, "fit_seconds", "model", f["fit_seconds"]),
+                     sc._row(s, name, "sample_seconds", "model", f["sample_seconds"], note=f"{n_samples} rows")]  # fmt: skip
+        if "fitted" in f:
+            fitted[name] = f["fitted"]
+        if progress:
+            print(
+                f"  split {s} {name}: fit {f['fit_seconds']:.1f} s, sample {f['sample_seconds']:.1f} s",
+                flush=True,
+            )
+    for s in range(n_splits):
+        for name in failed:
+            samples[s].pop(name, None)
+    return failed, err_rows, samples, fitted
+
+
+def _sorted_metrics(metrics: pd.DataFrame, model_names: Sequence[str]) -> pd.DataFrame:
+    """Rows by split, then models in the order they were asked for (stable)."""
+    order_m = {m: i for i, m in enumerate(model_names)}
+    return metrics.sort_values(["split", "model"], key=lambda c: c.map(order_m) if c.name == "model" else c,
+                               kind="stable").reset_index(drop=True)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------------------
