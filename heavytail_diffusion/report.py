@@ -23,7 +23,6 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -512,6 +511,26 @@ def _setting(result: ComparisonResult) -> str:
     )
 
 
+#: Caption and file name of each kind of figure of :func:`heavytail_diffusion.plots.comparison_figures`
+#: ({0}, {1}: the column names of the figure).
+_FIGURES: dict[str, tuple[str, str]] = {
+    "scorecard": (("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
+                   "(bar) per model, the grey band the noise floor (two halves of the real rows scored against "
+                   "each other). Look for models whose bars reach the band; bars that overlap mean no real "
+                   "difference."), "scorecard.png"),
+    "tails": (("{0}, first split: log-log survival (left; a model whose curve falls below the black one has "
+               "too light a tail, above it too heavy), QQ of the tail, log scale (middle; on the diagonal = right "
+               "quantiles), Hill ξ against the tail fraction (right; the band is the reference's 95% interval: "
+               "a right tail index stays inside it)."), "tails_{0}.png"),
+    "pairs": (("{0} and {1}, first split: each model's rows (colour) over the reference rows "
+               "(grey). Look at the corners: joint extremes that the reference has and a model lacks (or "
+               "invents)."), "pairs_{0}_{1}.png"),
+    "chi": (("{0} and {1}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference "
+             "(black, with 95% band) and the models, first split. A model inside the band at u = 0.9-0.95 "
+             "has the right joint extremes."), "chi_{0}_{1}.png"),
+}  # fmt: skip
+
+
 def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[str, str]]:
     """Write the PNGs of the first split; returns (caption, filename) in report order."""
     import matplotlib
@@ -521,46 +540,17 @@ def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[
 
     from . import plots
 
-    def save(fig, name):
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        return name
-
-    figs: list[tuple[str, str]] = []
     ok = result.summary[result.summary.status == "ok"]
-    if len(ok):
-        fig = plots.scorecard_plot(ok)
-        figs.append((("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
-                     "(bar) per model, the grey band the noise floor (two halves of the real rows scored against "
-                     "each other). Look for models whose bars reach the band; bars that overlap mean no real "
-                     "difference."), save(fig, "scorecard.png")))  # fmt: skip
-    R, S, cols = result.reference, result.samples, list(result.columns)
-    tails_cols = result.info.get("tail_columns", cols)
-    for j, c in enumerate(cols):
-        if c not in tails_cols or not S:
-            continue
-        fig = plots.tail_panels(R[:, j], {n: S[n][:, j] for n in S}, label=c)
-        figs.append(((f"{c}, first split: log-log survival (left; a model whose curve falls below the black one has "
-                     "too light a tail, above it too heavy), QQ of the tail, log scale (middle; on the diagonal = right "
-                     "quantiles), Hill ξ against the tail fraction (right; the band is the reference's 95% interval: "
-                     "a right tail index stays inside it)."), save(fig, f"tails_{_safe(c)}.png")))  # fmt: skip
-    for a, b in list(combinations([j for j, c in enumerate(cols) if c in tails_cols], 2))[:max_pairs]:
-        if not S:
-            break
-        fig = plots.model_scatter_grid(R, S, a, b, cols, seed=result.info.get("seed", 0))
-        figs.append(((f"{cols[a]} and {cols[b]}, first split: each model's rows (colour) over the reference rows "
-                     "(grey). Look at the corners: joint extremes that the reference has and a model lacks (or "
-                     "invents)."), save(fig, f"pairs_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
-        try:
-            axes = plots.chi_plot(
-                R[:, a], R[:, b], {n: S[n][:, [a, b]] for n in S}, labels=(cols[a], cols[b])
-            )
-        except (ValueError, ArithmeticError) as exc:
-            warnings.warn(f"chi plot of {cols[a]}|{cols[b]} skipped: {exc}", stacklevel=2)
-            continue
-        figs.append(((f"{cols[a]} and {cols[b]}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference "
-                     "(black, with 95% band) and the models, first split. A model inside the band at u = 0.9-0.95 "
-                     "has the right joint extremes."), save(axes[0].figure, f"chi_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
+    figs: list[tuple[str, str]] = []
+    drawn = plots.comparison_figures(result.reference, result.samples, result.columns, summary=ok,
+                                     tail_columns=result.info.get("tail_columns"), max_pairs=max_pairs,
+                                     seed=result.info.get("seed", 0))  # fmt: skip
+    for kind, names, fig in drawn:
+        caption, fname = _FIGURES[kind]
+        fname = fname.format(*map(_safe, names))
+        fig.savefig(out / fname, dpi=110)
+        plt.close(fig)
+        figs.append((caption.format(*names), fname))
     return figs
 
 
