@@ -228,6 +228,57 @@ def parameter_stability_plot(
 # ---------------------------------------------------------------------------------------------------------
 # return levels
 # ---------------------------------------------------------------------------------------------------------
+def _default_periods(fit: evt.GPDFit | evt.GEVFit, opb: float) -> np.ndarray:
+    """15 log-spaced periods: GPD from just above the threshold to 10x the data span, GEV from 1.1 blocks."""
+    if isinstance(fit, evt.GPDFit):
+        t_min = 1.0 / (fit.rate * opb)
+        return np.geomspace(max(t_min * 1.3, 1.01), 10.0 * fit.n_total / opb, 15)
+    return np.geomspace(1.1, 10.0 * fit.n, 15)
+
+
+def _return_level_frame(fit, periods: np.ndarray, xd, method: str, level: float, obs_per_block):
+    """(table of return levels, the interval method used): the delta method where the profile fails.
+
+    Parameters
+    ----------
+    fit : GPDFit or GEVFit
+    periods : ndarray
+        Return periods (> 1).
+    xd : ndarray or None
+        The data (needed for the profile interval).
+    method : {"profile", "delta"}
+    level : float
+        Confidence level.
+    obs_per_block : float or None
+        GPD periods in blocks of this many observations.
+
+    Returns
+    -------
+    (DataFrame with columns period, value, ci_low, ci_high, ...; str)
+    """
+    try:
+        df = evt.return_level(fit, periods, data=xd, method=method, level=level, obs_per_block=obs_per_block)
+        used = method
+    except NumericalError:
+        df = evt.return_level(fit, periods, method="delta", level=level, obs_per_block=obs_per_block)
+        used = "delta (profile did not converge)"
+    if not hasattr(df, "columns"):  # a single period gives a ReturnLevel
+        import pandas as pd
+
+        df = pd.DataFrame([df.to_dict()])
+    return df, used
+
+
+def _empirical_return_points(fit, xd: np.ndarray, opb: float) -> tuple[np.ndarray, np.ndarray]:
+    """(periods, values) of the data: GPD exceedances at (n + 1) / rank, GEV maxima at 1 / (1 - i / (m + 1))."""
+    if isinstance(fit, evt.GPDFit):
+        exc = np.sort(xd[xd > fit.threshold])[::-1]
+        rank = np.arange(1, exc.size + 1)
+        return (xd.size + 1.0) / rank / opb, exc
+    mx = np.sort(xd)
+    return 1.0 / (1.0 - np.arange(1, mx.size + 1) / (mx.size + 1.0)), mx
+
+
 def return_level_plot(
     fit: evt.GPDFit | evt.GEVFit,
     ax: Axes | None = None,
@@ -276,34 +327,12 @@ def return_level_plot(
         raise TypeError(f"fit must be a GPDFit or GEVFit, got {type(fit).__name__}")
     opb = 1.0 if obs_per_block is None else float(obs_per_block)
     xd = None if data is None else check_sample(data, "data")
-    if periods is None:
-        if is_gpd:
-            t_min = 1.0 / (fit.rate * opb)
-            periods = np.geomspace(max(t_min * 1.3, 1.01), 10.0 * fit.n_total / opb, 15)
-        else:
-            periods = np.geomspace(1.1, 10.0 * fit.n, 15)
+    periods = _default_periods(fit, opb) if periods is None else periods
     periods = np.asarray(periods, dtype=float).ravel()
     if method == "profile" and xd is None:
         method = "delta"
-    used = method
-    try:
-        df = evt.return_level(fit, periods, data=xd, method=method, level=level, obs_per_block=obs_per_block)
-    except NumericalError:
-        df = evt.return_level(fit, periods, method="delta", level=level, obs_per_block=obs_per_block)
-        used = "delta (profile did not converge)"
-    if not hasattr(df, "columns"):  # a single period gives a ReturnLevel
-        import pandas as pd
-
-        df = pd.DataFrame([df.to_dict()])
-    pts_t = pts_v = None
-    if xd is not None:
-        if is_gpd:
-            exc = np.sort(xd[xd > fit.threshold])[::-1]
-            rank = np.arange(1, exc.size + 1)
-            pts_t, pts_v = (xd.size + 1.0) / rank / opb, exc
-        else:
-            mx = np.sort(xd)
-            pts_t, pts_v = 1.0 / (1.0 - np.arange(1, mx.size + 1) / (mx.size + 1.0)), mx
+    df, used = _return_level_frame(fit, periods, xd, method, level, obs_per_block)
+    pts_t, pts_v = (None, None) if xd is None else _empirical_return_points(fit, xd, opb)
     if logy is None:
         logy = bool(np.all(df["value"] > 0) and (pts_v is None or np.all(pts_v > 0)))
     ax = _new_ax(ax)
