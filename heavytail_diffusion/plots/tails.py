@@ -72,6 +72,19 @@ def hill_plot(
     Returns
     -------
     Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")  # headless, as the test suite (tests/conftest.py)
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from heavytail_diffusion.plots import hill_plot
+    >>> x = np.random.default_rng(0).pareto(2.0, 500) + 1.0  # Pareto, xi = 0.5
+    >>> ax = hill_plot(x, k_selected=100)
+    >>> type(ax).__name__, ax.get_xscale(), ax.get_title()
+    ('Axes', 'log', 'Hill plot, upper tail of x (n = 500)')
+    >>> plt.close(ax.figure)
     """
     level = check_probability(level, "level")
     curve = tail_index.hill_curve(x, tail=tail)
@@ -244,6 +257,21 @@ def survival_plot(
     Returns
     -------
     Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")  # headless, as the test suite (tests/conftest.py)
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from heavytail_diffusion.plots import survival_plot
+    >>> x = np.random.default_rng(0).pareto(2.0, 500) + 1.0
+    >>> ax = survival_plot(x, {"too heavy": x ** 1.5})
+    >>> type(ax).__name__, ax.get_xscale(), ax.get_yscale()
+    ('Axes', 'log', 'log')
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['data (n = 500)', 'too heavy (n = 500)']
+    >>> plt.close(ax.figure)
     """
     ax = _new_ax(ax)
     y = _oriented(data, tail, "data")
