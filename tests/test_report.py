@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from heavytail_diffusion.errors import DataError
-from heavytail_diffusion.scorecard import FAMILIES
 from heavytail_diffusion.report import METRICS, compare, score_samples, write_report
+from heavytail_diffusion.scorecard import FAMILIES
 
 FAST = {"flow": {"flow_steps": 20}}
 MODELS = ["evt-copula", "flow"]

@@ -218,24 +218,25 @@ def test_scoring_needs_no_model_and_no_torch():
     import os
     import subprocess
     import sys
+    import textwrap
     from pathlib import Path
 
     import heavytail_diffusion
 
-    code = "\n".join([
-        "import sys",
-        "import numpy as np",
-        "from heavytail_diffusion import scorecard, scoring",
-        "def loaded():",
-        "    return sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'pyro')",
-        "                  or m in ('heavytail_diffusion.models', 'heavytail_diffusion.baselines'))",
-        "print('import', loaded())",
-        "rng = np.random.default_rng(0)",
-        "res = scoring.score_samples(rng.standard_t(3, size=(300, 1)), {'t3': rng.standard_t(3, size=(900, 1)),",
-        "                            'normal': rng.normal(size=(900, 1))}, n_splits=2, quick=True)",
-        "print('ranked', list(res.summary.index))",
-        "print('score', loaded())",
-    ])  # fmt: skip
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        from heavytail_diffusion import scorecard, scoring
+        def loaded():
+            return sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'pyro')
+                          or m in ('heavytail_diffusion.models', 'heavytail_diffusion.baselines'))
+        print('import', loaded())
+        rng = np.random.default_rng(0)
+        res = scoring.score_samples(rng.standard_t(3, size=(300, 1)), {'t3': rng.standard_t(3, size=(900, 1)),
+                                    'normal': rng.normal(size=(900, 1))}, n_splits=2, quick=True)
+        print('ranked', list(res.summary.index))
+        print('score', loaded())
+    """)
     root = str(Path(heavytail_diffusion.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, env=env,
