@@ -223,6 +223,15 @@ def survival_area(reference: np.ndarray, sample: np.ndarray, q: float = TAIL_QUA
     the reference still covers. The axis log(t - c) makes the area invariant to the location and scale of the
     data.
 
+    Parameters
+    ----------
+    reference : array-like, shape (n,)
+        The real values (one oriented column: its upper tail is compared).
+    sample : array-like, shape (m,)
+        The generated values.
+    q : float
+        Reference quantile where the area starts (default :data:`TAIL_QUANTILE`, 0.9).
+
     Returns
     -------
     (area, signed_area)

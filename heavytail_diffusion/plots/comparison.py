@@ -85,6 +85,15 @@ def tail_panels(reference, samples, *, label: str = "x"):
     tail-fraction panels, the reference in black and every sample in colour. The lower tail (of -x) gets its
     own row when the reference takes both signs.
 
+    Parameters
+    ----------
+    reference : array-like, shape (n,)
+        The reference column (black).
+    samples : dict name -> array-like
+        Each model's values of the column (colours).
+    label : str
+        The column's name, in the panel titles.
+
     Returns
     -------
     Figure
@@ -138,6 +147,21 @@ def model_scatter_grid(reference, samples, a: int, b: int, names: Sequence[str],
 
     Positive columns are on log axes, others on slog(x) = sign(x) log1p(|x|); the axes cover the reference
     range widened by 10x (log) or 50% (linear).
+
+    Parameters
+    ----------
+    reference : array of shape (n, d)
+        The reference rows (grey).
+    samples : dict name -> array of shape (m, d)
+        Each model's rows (one panel each).
+    a, b : int
+        Column indices of the horizontal and vertical axes.
+    names : sequence of str
+        The d column names.
+    seed : int or Generator
+        Seeds the thinning.
+    max_points : int
+        Most rows drawn per sample (a random subset beyond).
 
     Returns
     -------
