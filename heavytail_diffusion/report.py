@@ -321,8 +321,8 @@ def compare(
     if not tail_idx:
         raise DataError(f"no column of {table.source} can get tail metrics (kinds: {kinds})")
     tasks = _fit_tasks(splits, model_names, X, cols, n_samples=n_samples, seed=seed, quick=quick,
-                       progress=progress, preprocessing=preprocessing, oracle=oracle, model_params=model_params,
-                       in_process=workers == 1)  # fmt: skip
+                       progress=progress, preprocessing=preprocessing, oracle=oracle,
+                       model_params=model_params, in_process=workers == 1)  # fmt: skip
     if progress:
         print(f"compare: {len(model_names)} model(s) x {n_splits} split(s) = {len(tasks)} fits "
               f"({workers or os.cpu_count()} worker(s))", flush=True)  # fmt: skip
@@ -376,7 +376,7 @@ def _check_reference(reference, d: int) -> np.ndarray:
 
 
 def _check_preprocessing(preprocessing, d: int):
-    """None for "auto" (the models' own default chooses from the schema), a list with one transform per column."""
+    """None for "auto" (each model's own default), else a str or a list of one transform per column."""
     if isinstance(preprocessing, str) and preprocessing == "auto":
         preprocessing = None  # the models' own default chooses from the schema
     if preprocessing is not None and not isinstance(preprocessing, str):
@@ -514,21 +514,31 @@ def _setting(result: ComparisonResult) -> str:
 #: Caption and file name of each kind of figure of :func:`heavytail_diffusion.plots.comparison_figures`
 #: ({0}, {1}: the column names of the figure).
 _FIGURES: dict[str, tuple[str, str]] = {
-    "scorecard": (("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
-                   "(bar) per model, the grey band the noise floor (two halves of the real rows scored against "
-                   "each other). Look for models whose bars reach the band; bars that overlap mean no real "
-                   "difference."), "scorecard.png"),
-    "tails": (("{0}, first split: log-log survival (left; a model whose curve falls below the black one has "
-               "too light a tail, above it too heavy), QQ of the tail, log scale (middle; on the diagonal = right "
-               "quantiles), Hill ξ against the tail fraction (right; the band is the reference's 95% interval: "
-               "a right tail index stays inside it)."), "tails_{0}.png"),
-    "pairs": (("{0} and {1}, first split: each model's rows (colour) over the reference rows "
-               "(grey). Look at the corners: joint extremes that the reference has and a model lacks (or "
-               "invents)."), "pairs_{0}_{1}.png"),
-    "chi": (("{0} and {1}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference "
-             "(black, with 95% band) and the models, first split. A model inside the band at u = 0.9-0.95 "
-             "has the right joint extremes."), "chi_{0}_{1}.png"),
-}  # fmt: skip
+    "scorecard": (
+        ("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
+         "(bar) per model, the grey band the noise floor (two halves of the real rows scored against each "
+         "other). Look for models whose bars reach the band; bars that overlap mean no real difference."),
+        "scorecard.png",
+    ),
+    "tails": (
+        ("{0}, first split: log-log survival (left; a model whose curve falls below the black one has too "
+         "light a tail, above it too heavy), QQ of the tail, log scale (middle; on the diagonal = right "
+         "quantiles), Hill ξ against the tail fraction (right; the band is the reference's 95% interval: a "
+         "right tail index stays inside it)."),
+        "tails_{0}.png",
+    ),
+    "pairs": (
+        ("{0} and {1}, first split: each model's rows (colour) over the reference rows (grey). Look at the "
+         "corners: joint extremes that the reference has and a model lacks (or invents)."),
+        "pairs_{0}_{1}.png",
+    ),
+    "chi": (
+        ("{0} and {1}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference (black, with 95% "
+         "band) and the models, first split. A model inside the band at u = 0.9-0.95 has the right joint "
+         "extremes."),
+        "chi_{0}_{1}.png",
+    ),
+}
 
 
 def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[str, str]]:

@@ -565,7 +565,7 @@ def rank_splits(per_split: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
     >>> from heavytail_diffusion.scorecard import rank_splits
     >>> per_split = pd.DataFrame({"split": [0, 0, 1, 1], "model": ["a", "b", "a", "b"],
     ...                           "survival_area": [0.2, 0.9, 0.3, 0.8], "q99_error": [0.1, 0.4, 0.5, 0.3]})
-    >>> ranked = rank_splits(per_split, ["a", "b"])  # split 1: a tie (mean ranks 1.5 and 1.5), the best shared
+    >>> ranked = rank_splits(per_split, ["a", "b"])  # split 1: a tie (mean ranks 1.5, 1.5), best shared
     >>> list(ranked.index), ranked["rank"].tolist(), ranked["share_best"].tolist()
     (['a', 'b'], [1.25, 1.75], [0.75, 0.25])
     """

@@ -181,7 +181,7 @@ def test_a_known_better_generator_ranks_first_whatever_its_label(truth_and_worse
         S = res.summary
         good, bad = labels
         assert list(S.index) == [good, bad], labels  # the truth first, under either label
-        assert S.loc[good, "rank"] == 1.0 and S.loc[bad, "rank"] == 2.0  # first on every metric of every split
+        assert S.loc[good, "rank"] == 1.0 and S.loc[bad, "rank"] == 2.0  # first on every metric and split
         assert S.loc[good, "share_best"] == 1.0 and S.loc[good, "tied_with"] == ""
         for fam in FAMILIES:
             assert S.loc[good, fam] < S.loc[bad, fam], fam

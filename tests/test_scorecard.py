@@ -213,8 +213,8 @@ def test_counts_with_a_tied_top_get_no_hill_error_but_amounts_do():
 
 
 def test_scoring_needs_no_model_and_no_torch():
-    """The scorecard works without the generators: importing the scoring modules, and scoring synthetic rows with
-    score_samples, loads neither torch nor the models (checked in a fresh interpreter)."""
+    """The scorecard works without the generators: importing the scoring modules, and scoring synthetic rows
+    with score_samples, loads neither torch nor the models (checked in a fresh interpreter)."""
     import os
     import subprocess
     import sys
@@ -238,8 +238,9 @@ def test_scoring_needs_no_model_and_no_torch():
         print('score', loaded())
     """)
     root = str(Path(heavytail_diffusion.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, env=env,
-                         timeout=300, check=False)  # fmt: skip
+    path = os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": path}
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True,
+                         env=env, timeout=300, check=False)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["import []", "ranked ['t3', 'normal']", "score []"]

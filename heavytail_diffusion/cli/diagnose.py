@@ -369,7 +369,7 @@ def _gev_figures(res, y, summary, save, col, slug, time) -> None:
 
 
 def _saver(out: Path, figs: dict, tail: str):
-    """``save(kind, col, slug, draw, *args, **kwargs)``: draw one figure, title it, write it, record it in ``figs``.
+    """``save(kind, col, slug, draw, *args, **kwargs)``: draw a figure, title it, write it, record it in ``figs``.
 
     A figure that cannot be drawn (ValueError, RuntimeError) is recorded with its reason instead.
     """
@@ -421,8 +421,8 @@ def _tail_figures(res: dict, x, y, summary, save, col: str, slug: str) -> None:
     h = res["hill"]
     est = None
     if "error" not in h:
-        est = Estimate(h["xi"], h["ci_low"], h["ci_high"], h["level"], "hill", h["k"], res["n"], h["threshold"],
-                       h["ci_method"], tail, h["k_method"])  # fmt: skip
+        est = Estimate(h["xi"], h["ci_low"], h["ci_high"], h["level"], "hill", h["k"], res["n"],
+                       h["threshold"], h["ci_method"], tail, h["k_method"])  # fmt: skip
     save("hill", col, slug, plots.hill_plot, x, tail=tail, k_selected=est)
     gp = res["gpd"]
     fit = evt.fit_gpd(y, gp["threshold"]) if "error" not in gp else None
