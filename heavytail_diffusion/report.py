@@ -7,9 +7,10 @@ real rows. Both return a :class:`ComparisonResult` with the tidy metrics, the pe
 their uncertainty and ties, small-data warnings and a verdict; :func:`write_report` writes it to a folder
 (CSV tables, captioned figures, ``report.md`` and a self-contained ``report.html``).
 
-The metrics, their noise floors and the ranking live in :mod:`heavytail_diffusion.scorecard`; this module
-orchestrates and writes. Sign convention: xi > 0 is a heavy tail; a column's lower tail is the upper tail
-of -x.
+The metrics, their noise floors and the ranking live in :mod:`heavytail_diffusion.scorecard`, the scoring
+of synthetic rows (:func:`score_samples`, memorisation, :func:`scorecard_table`, :class:`ComparisonResult`)
+in :mod:`heavytail_diffusion.scoring` (both re-exported here); this module fits the generators and writes
+the report. Sign convention: xi > 0 is a heavy tail; a column's lower tail is the upper tail of -x.
 """
 
 from __future__ import annotations
@@ -22,18 +23,32 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+# The scoring (score_samples, ComparisonResult, memorisation, scorecard_table) lives in .scoring; the names
+# marked F401 were importable from here before the split and stay so.
 from . import scorecard as sc
-from .data import DataWarning, Table, load_table
-from .diagnostics import distances
+from .data import DataWarning, Table, load_table  # noqa: F401
+from .diagnostics import distances  # noqa: F401
 from .errors import DataError
-from .validation import as_generator, check_positive_int, check_probability
+from .scoring import (  # noqa: F401
+    ComparisonResult,
+    _as_table,
+    _finish,
+    _fmt,
+    _match_columns,
+    _Memorisation,
+    _pm,
+    _read_frame,
+    _score_task,
+    _warn_all,
+    score_samples,
+    scorecard_table,
+)
+from .validation import as_generator, check_positive_int, check_probability  # noqa: F401
 
 __all__ = [
     "METRICS",
@@ -79,53 +94,6 @@ _SUMMARY_DOC = {
     "tied with": "models whose split-by-split ranks differ from this one's by no more than the split-to-split "
     "noise (paired 95% t interval of the rank difference covers 0)",
 }
-
-
-@dataclass
-class ComparisonResult:
-    """What :func:`compare` and :func:`score_samples` return.
-
-    Attributes
-    ----------
-    metrics : DataFrame
-        Tidy table, one row per (split, model, metric, target, tail, level), columns
-        :data:`heavytail_diffusion.scorecard.FRAME_COLUMNS`: ``split, model, metric, target`` (column name,
-        pair ``"a|b"``, ``"joint"`` or ``"model"``), ``tail, level, value, ref_value, ci_low, ci_high, floor``
-        (the metric between two halves of the reference rows), ``ref_kind, note``. Names: :data:`METRICS`.
-    per_split : DataFrame
-        One row per (split, model): each ranked metric (:data:`heavytail_diffusion.scorecard.FAMILIES`) and
-        its floor.
-    summary : DataFrame
-        One row per model (index), ranked best first (failed models last, ``rank`` NaN): mean and standard
-        deviation of each metric over splits, its floor, ``rank``, ``rank_low``, ``rank_high``,
-        ``share_best``, ``tied_with``, ``best_in``, ``status``.
-    verdict : str
-        A paragraph written from the numbers.
-    warnings : list of str
-        Small-data warnings.
-    samples : dict name -> ndarray
-        Each model's rows of the first split.
-    train, test, reference : ndarray
-        The first split's rows (``train`` empty for :func:`score_samples`); ``reference`` what split 0 was
-        scored against.
-    columns : tuple of str
-    info : dict
-        Settings (splits, seeds, sizes, source, ...).
-    models : dict name -> fitted model of the first split (only for in-process runs)
-    """
-
-    metrics: pd.DataFrame
-    per_split: pd.DataFrame
-    summary: pd.DataFrame
-    verdict: str
-    warnings: list[str]
-    samples: dict[str, np.ndarray]
-    train: np.ndarray
-    test: np.ndarray
-    reference: np.ndarray
-    columns: tuple[str, ...]
-    info: dict = field(default_factory=dict)
-    models: dict = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -255,84 +223,6 @@ def _fit_sample_task(task: dict) -> dict:
     return out
 
 
-def _score_task(task: dict) -> pd.DataFrame:
-    """Score every sample of one split against its reference (and memorisation against its training rows)."""
-    M = sc.score_split(task["reference"], task["samples"], columns=task["columns"], tail_idx=task["tail_idx"],
-                       split=task["split"], seed=task["seed"], quick=task["quick"],
-                       discrete=task.get("discrete", ()))  # fmt: skip
-    rows = []
-    if task.get("train") is not None and len(task["samples"]):
-        mem = _Memorisation(task["train"], task["test"])
-        for name, S in task["samples"].items():
-            rows.append(mem.row(task["split"], name, S))
-    return pd.concat([M, pd.DataFrame(rows, columns=sc.FRAME_COLUMNS)], ignore_index=True) if rows else M
-
-
-class _Memorisation:
-    """Nearest-training-row distances of the test rows: the yardstick for generated rows."""
-
-    def __init__(self, train: np.ndarray, test: np.ndarray):
-        logs = np.array([c.min() > 0 and c.max() / c.min() > 100 for c in train.T])
-        self.logs = logs
-        G = self._log(train)
-        self.med = np.median(G, axis=0)
-        iqr = np.subtract(*np.quantile(G, [0.75, 0.25], axis=0))
-        self.iqr = np.where(iqr > 0, iqr, np.std(G, axis=0) + 1e-300)
-        self.train = self._scale(train)
-        self.median_test = float(np.median(distances.nearest_distances(self._scale(test), self.train)))
-
-    def _log(self, A):
-        A = np.array(A, dtype=np.float64, copy=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            A[:, self.logs] = np.log(A[:, self.logs])
-        return A
-
-    def _scale(self, A):
-        return (self._log(A) - self.med) / self.iqr
-
-    def row(self, split: int, name: str, S: np.ndarray) -> dict:
-        Z = self._scale(S)
-        ok = np.isfinite(Z).all(axis=1)
-        d = distances.nearest_distances(Z[ok], self.train) if ok.any() else np.array([np.nan])
-        ratio = float(np.median(d)) / self.median_test if self.median_test > 0 else math.nan
-        note = "" if ok.all() else f"{int((~ok).sum())} generated rows off the log domain were left out"
-        return sc._row(
-            split, name, "memorisation_ratio", "joint", ratio, ref_value=self.median_test, note=note
-        )
-
-
-# ------------------------------------------------------------------------------------------------------------
-# shared tail of compare and score_samples
-# ------------------------------------------------------------------------------------------------------------
-def _finish(metrics: pd.DataFrame, names: Sequence[str], failed: Mapping[str, str], warn: list[str],
-            n_splits: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:  # fmt: skip
-    ok = [m for m in names if m not in failed]
-    per_split = sc.split_summary(metrics[metrics.model.isin(ok)]) if ok else pd.DataFrame()
-    ranked = sc.rank_splits(per_split, ok) if ok and len(per_split) else pd.DataFrame()
-    verdict = sc.verdict(ranked, n_splits=n_splits, failed=failed, warnings=warn)
-    summary = ranked.copy()
-    summary["status"] = "ok"
-    if failed:
-        extra = pd.DataFrame({"status": [f"failed: {failed[m]}" for m in failed]},
-                             index=pd.Index(list(failed), name="model"))  # fmt: skip
-        summary = pd.concat([summary, extra]) if len(summary) else extra
-    summary.index.name = "model"
-    return per_split, summary, verdict
-
-
-def _warn_all(warn: list[str]) -> None:
-    for w in warn:
-        warnings.warn(f"small data: {w}", DataWarning, stacklevel=3)
-
-
-def _as_table(data, columns, dropna, **read_options) -> Table:
-    if isinstance(data, Table):
-        if columns is None:
-            return data
-        return load_table(data.to_frame(labels=True), columns=columns, dropna=dropna, schema=read_options.get("schema"))
-    return load_table(data, columns=columns, dropna=dropna, **read_options)
-
-
 # ------------------------------------------------------------------------------------------------------------
 # compare
 # ------------------------------------------------------------------------------------------------------------
@@ -420,90 +310,32 @@ def compare(
     n_splits = check_positive_int(n_splits, "n_splits")
     schema = getattr(table, "schema", None)
     kinds = sc.column_kinds(schema, cols)
-    order = None
-    if split == "time" and schema is not None:
-        # the first time column orders the rows; it is not modelled, so it lives in table.extra
-        tnames = [sp.name for sp in schema if sp.kind == "time"]
-        extra = getattr(table, "extra", None)
-        if tnames and extra is not None and tnames[0] in extra.columns:
-            order = np.argsort(extra[tnames[0]].to_numpy(), kind="stable")
-        elif tnames and tnames[0] in cols:
-            order = np.argsort(X[:, cols.index(tnames[0])], kind="stable")
+    order = _time_order(table, cols) if split == "time" and schema is not None else None
     splits = sc.make_splits(X.shape[0], n_splits, test_fraction, method=split, seed=seed, order=order)
     n_test = splits[0][1].size
-    if reference is not None:
-        ref_all = np.asarray(reference, dtype=np.float64)
-        if ref_all.ndim != 2 or ref_all.shape[1] != X.shape[1] or not np.isfinite(ref_all).all():
-            raise DataError(
-                f"reference must be a finite array with {X.shape[1]} columns, got shape {ref_all.shape}"
-            )
+    ref_all = None if reference is None else _check_reference(reference, X.shape[1])
     n_samples = (max(n_test, 4000 if quick else 10000) if n_samples is None
                  else check_positive_int(n_samples, "n_samples", minimum=20))  # fmt: skip
-    if isinstance(preprocessing, str) and preprocessing == "auto":
-        preprocessing = None  # the models' own default chooses from the schema
-    if preprocessing is not None and not isinstance(preprocessing, str):
-        preprocessing = list(preprocessing)
-        if len(preprocessing) != X.shape[1]:
-            raise ValueError(f"preprocessing lists {len(preprocessing)} transforms for {X.shape[1]} columns")
+    preprocessing = _check_preprocessing(preprocessing, X.shape[1])
     tail_idx = sc.tail_columns(cols, kinds)
     if not tail_idx:
         raise DataError(f"no column of {table.source} can get tail metrics (kinds: {kinds})")
-    in_process = workers == 1
-    tasks = []
-    for s, (tr, _te) in enumerate(splits):
-        for name in model_names:
-            params = _model_params(name, quick=quick, progress=progress and in_process, oracle=oracle,
-                                   preprocessing=preprocessing, user=dict(model_params.get(name, {})))  # fmt: skip
-            params["seed"] = params.get("seed", seed) + s
-            tasks.append({"split": s, "model": name, "params": params, "train": X[tr], "columns": cols,
-                          "n_samples": n_samples, "sample_seed": seed + 1 + 1000 * s,
-                          "keep_model": in_process and s == 0})  # fmt: skip
+    tasks = _fit_tasks(splits, model_names, X, cols, n_samples=n_samples, seed=seed, quick=quick,
+                       progress=progress, preprocessing=preprocessing, oracle=oracle,
+                       model_params=model_params, in_process=workers == 1)  # fmt: skip
     if progress:
         print(f"compare: {len(model_names)} model(s) x {n_splits} split(s) = {len(tasks)} fits "
               f"({workers or os.cpu_count()} worker(s))", flush=True)  # fmt: skip
     t0 = time.perf_counter()
     fits = run_tasks(_fit_sample_task, tasks, workers=workers)
-    failed: dict[str, str] = {}
-    err_rows, samples, fitted = [], [{} for _ in splits], {}
-    seen: set[tuple[str, str]] = set()
-    for f in fits:
-        name, s = f["model"], f["split"]
-        for w in f["warnings"]:
-            if (name, w) not in seen:  # once per model, not once per split
-                seen.add((name, w))
-                warnings.warn(f"compare: {name}: {w}", stacklevel=2)
-        if "error" in f:
-            if name not in failed:
-                failed[name] = f"split {s}: {f['error']}"
-                warnings.warn(f"compare: model {name!r} failed and is not ranked: {f['error']}", stacklevel=2)
-            err_rows.append(sc._row(s, name, "error", "model", math.nan, note=f["error"]))
-            continue
-        samples[s][name] = f["samples"]
-        err_rows += [sc._row(s, name, "nfe", "model", f["nfe"]),
-                     sc._row(s, name, "fit_seconds", "model", f["fit_seconds"]),
-                     sc._row(s, name, "sample_seconds", "model", f["sample_seconds"], note=f"{n_samples} rows")]  # fmt: skip
-        if "fitted" in f:
-            fitted[name] = f["fitted"]
-        if progress:
-            print(
-                f"  split {s} {name}: fit {f['fit_seconds']:.1f} s, sample {f['sample_seconds']:.1f} s",
-                flush=True,
-            )
-    for s in range(len(splits)):
-        for name in failed:
-            samples[s].pop(name, None)
-    score_tasks = []
-    for s, (tr, te) in enumerate(splits):
-        ref = X[te] if reference is None else ref_all
-        score_tasks.append({"split": s, "reference": ref, "samples": samples[s], "columns": cols,
-                            "tail_idx": tail_idx, "seed": seed + s, "quick": quick, "train": X[tr],
-                            "discrete": [j for j in tail_idx if kinds[cols[j]] == "integer"],
-                            "test": X[te]})  # fmt: skip
+    failed, err_rows, samples, fitted = _collect_fits(fits, len(splits), n_samples, progress)
+    score_tasks = [{"split": s, "reference": X[te] if reference is None else ref_all, "samples": samples[s],
+                    "columns": cols, "tail_idx": tail_idx, "seed": seed + s, "quick": quick, "train": X[tr],
+                    "discrete": [j for j in tail_idx if kinds[cols[j]] == "integer"], "test": X[te]}
+                   for s, (tr, te) in enumerate(splits)]  # fmt: skip
     scored = run_tasks(_score_task, score_tasks, workers=workers)
-    metrics = pd.concat([pd.DataFrame(err_rows, columns=sc.FRAME_COLUMNS)] + scored, ignore_index=True)
-    order_m = {m: i for i, m in enumerate(model_names)}
-    metrics = metrics.sort_values(["split", "model"], key=lambda c: c.map(order_m) if c.name == "model" else c,
-                                  kind="stable").reset_index(drop=True)  # fmt: skip
+    metrics = _sorted_metrics(pd.concat([pd.DataFrame(err_rows, columns=sc.FRAME_COLUMNS)] + scored,
+                                        ignore_index=True), model_names)  # fmt: skip
     ref0 = X[splits[0][1]] if reference is None else ref_all
     warn = sc.small_data_warnings(ref0, cols, tail_idx, kinds=kinds, schema=schema)
     _warn_all(warn)
@@ -522,234 +354,101 @@ def compare(
                             info, fitted)  # fmt: skip
 
 
-# ------------------------------------------------------------------------------------------------------------
-# score_samples: synthetic rows from anything
-# ------------------------------------------------------------------------------------------------------------
-def _match_columns(frame: pd.DataFrame, cols: Sequence[str], label: str, schema=None) -> np.ndarray:
-    """``frame``'s columns ``cols`` as a float array; a clear error for missing, extra or renamed columns.
-    Categorical text columns of the real table (``schema``) are mapped to the real table's codes; its id and
-    time columns (not modelled) may be present and are ignored."""
-    import difflib
-
-    have = [str(c) for c in frame.columns]
-    missing = [c for c in cols if c not in have]
-    # id and time columns of the real table are not modelled and not scored: a synthetic set may carry them
-    carried = {s.name for s in schema if not s.modelled} if schema is not None else set()
-    extra = [c for c in have if c not in cols and c not in carried]
-    if missing:
-        hints = []
-        lower = {e.lower(): e for e in extra}
-        for c in missing:
-            close = (
-                [lower[c.lower()]]
-                if c.lower() in lower
-                else difflib.get_close_matches(c, extra, n=1, cutoff=0.5)
-            )
-            if close:
-                hints.append(f"{c!r} -> {close[0]!r}?")
-        hint = f" (renamed? {', '.join(hints)})" if hints else ""
-        raise DataError(f"{label} lacks column(s) {missing} of the real data{hint}; it has {have}")
-    if extra:
-        raise DataError(f"{label} has column(s) {extra} that the real data ({list(cols)}) do not have; drop them "
-                        "or pass --columns to score a subset")  # fmt: skip
-    A = frame[list(cols)].copy()
-    for c in cols:
-        spec = schema[c] if schema is not None and c in schema else None
-        if spec is not None and spec.coded:
-            codes = {str(v): i for i, v in enumerate(spec.categories)}
-            unknown = sorted({str(v) for v in A[c].dropna()} - set(codes))
-            if unknown:
-                raise DataError(f"{label}: column {c!r} has categories {unknown[:5]} that the real data do not have "
-                                f"(real: {list(spec.categories)[:10]})")  # fmt: skip
-            A[c] = A[c].map(lambda v, codes=codes: codes.get(str(v), np.nan)).astype(np.float64)
-    bad = [c for c in cols if not pd.api.types.is_numeric_dtype(A[c])]
-    if bad:
-        raise DataError(f"{label}: column(s) {bad} are not numeric")
-    A = A.to_numpy(dtype=np.float64)
-    rows = np.flatnonzero(~np.isfinite(A).all(axis=1))
-    if rows.size:
-        raise DataError(
-            f"{label}: row {int(rows[0]) + 1} has a NaN or infinite value ({rows.size} such rows)"
-        )
-    if A.shape[0] < 20:
-        raise DataError(f"{label} has {A.shape[0]} rows; at least 20 are needed")
-    return A
+# compare's steps, in the order it runs them
+def _time_order(table, cols: Sequence[str]) -> np.ndarray | None:
+    """Row indices in time order from the schema's first time column (None when there is none)."""
+    # the first time column orders the rows; it is not modelled, so it lives in table.extra
+    tnames = [sp.name for sp in table.schema if sp.kind == "time"]
+    extra = getattr(table, "extra", None)
+    if tnames and extra is not None and tnames[0] in extra.columns:
+        return np.argsort(extra[tnames[0]].to_numpy(), kind="stable")
+    if tnames and tnames[0] in cols:
+        return np.argsort(table.values[:, list(cols).index(tnames[0])], kind="stable")
+    return None
 
 
-def _read_frame(src, label: str, read_options: dict | None = None) -> pd.DataFrame:
-    """A synthetic set as a raw DataFrame: files through the same reader as the real data (delimiter and
-    decimal-comma detection, ``read_options`` = sep/decimal/thousands)."""
-    from .data import read_frame
-
-    if isinstance(src, pd.DataFrame):
-        return src
-    if isinstance(src, str | Path):
-        try:
-            return read_frame(src, **(read_options or {}))
-        except DataError as exc:
-            raise DataError(f"{label}: {exc}") from None
-    raise TypeError(f"{label}: expected a DataFrame, an array or a file path, got {type(src).__name__}")
+def _check_reference(reference, d: int) -> np.ndarray:
+    """``reference`` as a finite float array with ``d`` columns, or a DataError."""
+    ref_all = np.asarray(reference, dtype=np.float64)
+    if ref_all.ndim != 2 or ref_all.shape[1] != d or not np.isfinite(ref_all).all():
+        raise DataError(f"reference must be a finite array with {d} columns, got shape {ref_all.shape}")
+    return ref_all
 
 
-def score_samples(
-    real,
-    samples: Mapping[str, object],
-    *,
-    columns=None,
-    n_splits: int = 5,
-    reference_fraction: float = 0.5,
-    seed: int = 0,
-    quick: bool = False,
-    train=None,
-    dropna: bool = False,
-    read_options: dict | None = None,
-) -> ComparisonResult:
-    """The tail scorecard for synthetic rows made by anything: the Python entry point of ``heavytail score``.
+def _check_preprocessing(preprocessing, d: int):
+    """None for "auto" (each model's own default), else a str or a list of one transform per column."""
+    if isinstance(preprocessing, str) and preprocessing == "auto":
+        preprocessing = None  # the models' own default chooses from the schema
+    if preprocessing is not None and not isinstance(preprocessing, str):
+        preprocessing = list(preprocessing)
+        if len(preprocessing) != d:
+            raise ValueError(f"preprocessing lists {len(preprocessing)} transforms for {d} columns")
+    return preprocessing
 
-    Each of ``n_splits`` repeats scores a random ``reference_fraction`` of the real rows (the reference)
-    against a random half of each synthetic set, so the spread over repeats shows how much of a difference
-    is noise; ranks, ties, noise floors (two halves of the reference), small-data warnings and the verdict
-    are as in :func:`compare`.
 
-    Parameters
-    ----------
-    real : str, Path, DataFrame, ndarray or Table
-        The real rows.
-    samples : mapping name -> DataFrame, ndarray or file path
-        Synthetic rows per generator. DataFrames and files are matched to the real columns *by name*: a
-        missing, extra or renamed column is an error naming it (arrays must have the real columns' order).
-    columns : sequence of str, optional
-        Real columns to score (default every numeric one); synthetic sets may then hold more columns.
-    n_splits : int
-        Repeats (default 5).
-    reference_fraction : float
-        Share of the real rows in each repeat's reference, in (0, 1] (1: all rows every time; then only the
-        synthetic half varies).
-    seed : int
-    quick : bool
-        Fewer bootstrap resamples and projections.
-    train : array-like, optional
-        The rows the generators were trained on, if known: adds the memorisation ratio.
-    dropna : bool
-        Drop real rows with NaN/inf instead of failing.
-    read_options : dict, optional
-        ``sep``, ``decimal``, ``thousands`` and ``schema`` for reading the files (as in
-        :func:`~heavytail_diffusion.data.load_table`).
-
-    Returns
-    -------
-    ComparisonResult (``train`` as given or empty, ``models`` empty).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from heavytail_diffusion.report import score_samples
-    >>> rng = np.random.default_rng(0)
-    >>> real = rng.standard_t(3, size=(600, 1))
-    >>> res = score_samples(real, {"t3": rng.standard_t(3, size=(4000, 1)),
-    ...                            "normal": rng.normal(size=(4000, 1))}, quick=True)
-    >>> res.summary.index[0]
-    't3'
-    """
-    if not samples:
-        raise ValueError("samples is empty; give at least one synthetic set")
-    read_options = dict(read_options or {})
-    table = _as_table(real, columns, dropna, **read_options)
-    read_options.pop("schema", None)
-    X, cols = table.values, tuple(table.columns)
-    arrays = {}
-    for name, src in samples.items():
-        label = f"synthetic set {name!r}" + (f" ({src})" if isinstance(src, str | Path) else "")
-        if isinstance(src, np.ndarray):
-            A = np.asarray(src, dtype=np.float64)
-            A = A[:, None] if A.ndim == 1 else A
-            if A.ndim != 2 or A.shape[1] != X.shape[1]:
-                raise DataError(
-                    f"{label} has shape {A.shape}; the real data have {X.shape[1]} columns {list(cols)}"
-                )
-            if not np.isfinite(A).all():
-                raise DataError(f"{label} has NaN or infinite values")
-        else:
-            frame = _read_frame(src, label, read_options)
-            if columns is not None:  # a subset was asked for: the synthetic set may hold more columns
-                frame = frame[[c for c in frame.columns if str(c) in cols]]
-            A = _match_columns(frame, cols, label, table.schema)
-        arrays[str(name)] = A
-    n_splits = check_positive_int(n_splits, "n_splits")
-    if not 0 < reference_fraction <= 1:
-        raise ValueError(f"reference_fraction must be in (0, 1], got {reference_fraction}")
-    kinds = sc.column_kinds(getattr(table, "schema", None), cols)
-    tail_idx = sc.tail_columns(cols, kinds)
-    n_ref = max(20, round(reference_fraction * X.shape[0]))
-    rng = as_generator(seed)
+def _fit_tasks(splits, model_names, X, cols, *, n_samples, seed, quick, progress, preprocessing, oracle,
+               model_params, in_process) -> list[dict]:  # fmt: skip
+    """One task per (split, model), split-major: the model's parameters, seeds and training rows."""
     tasks = []
+    for s, (tr, _te) in enumerate(splits):
+        for name in model_names:
+            params = _model_params(name, quick=quick, progress=progress and in_process, oracle=oracle,
+                                   preprocessing=preprocessing, user=dict(model_params.get(name, {})))  # fmt: skip
+            params["seed"] = params.get("seed", seed) + s
+            tasks.append({"split": s, "model": name, "params": params, "train": X[tr], "columns": cols,
+                          "n_samples": n_samples, "sample_seed": seed + 1 + 1000 * s,
+                          "keep_model": in_process and s == 0})  # fmt: skip
+    return tasks
+
+
+def _collect_fits(fits, n_splits: int, n_samples: int, progress: bool):
+    """(failed, cost rows, samples per split, fitted models of split 0) from the fit results.
+
+    Each fit's warnings are repeated once per model; a model that fails on any split is failed everywhere
+    (its samples of the other splits are dropped) with the first reason.
+    """
+    failed: dict[str, str] = {}
+    err_rows, samples, fitted = [], [{} for _ in range(n_splits)], {}
+    seen: set[tuple[str, str]] = set()
+    for f in fits:
+        name, s = f["model"], f["split"]
+        for w in f["warnings"]:
+            if (name, w) not in seen:  # once per model, not once per split
+                seen.add((name, w))
+                warnings.warn(f"compare: {name}: {w}", stacklevel=3)
+        if "error" in f:
+            if name not in failed:
+                failed[name] = f"split {s}: {f['error']}"
+                warnings.warn(f"compare: model {name!r} failed and is not ranked: {f['error']}", stacklevel=3)
+            err_rows.append(sc._row(s, name, "error", "model", math.nan, note=f["error"]))
+            continue
+        samples[s][name] = f["samples"]
+        err_rows += [sc._row(s, name, "nfe", "model", f["nfe"]),
+                     sc._row(s, name, "fit_seconds", "model", f["fit_seconds"]),
+                     sc._row(s, name, "sample_seconds", "model", f["sample_seconds"], note=f"{n_samples} rows")]  # fmt: skip
+        if "fitted" in f:
+            fitted[name] = f["fitted"]
+        if progress:
+            print(
+                f"  split {s} {name}: fit {f['fit_seconds']:.1f} s, sample {f['sample_seconds']:.1f} s",
+                flush=True,
+            )
     for s in range(n_splits):
-        ridx = np.sort(rng.permutation(X.shape[0])[:n_ref])
-        sub = {k: A[np.sort(rng.permutation(A.shape[0])[: max(20, A.shape[0] // 2)])] if n_splits > 1 else A
-               for k, A in arrays.items()}  # fmt: skip
-        tasks.append({"split": s, "reference": X[ridx], "samples": sub, "columns": cols, "tail_idx": tail_idx,
-                      "seed": seed + s, "quick": quick, "discrete": [j for j in tail_idx if kinds[cols[j]] == "integer"],
-                      "train": None if train is None else np.asarray(train, dtype=np.float64), "test": X[ridx]})  # fmt: skip
-    t0 = time.perf_counter()
-    metrics = pd.concat([_score_task(t) for t in tasks], ignore_index=True)
-    warn = sc.small_data_warnings(tasks[0]["reference"], cols, tail_idx, kinds=kinds,
-                                  schema=getattr(table, "schema", None))
-    _warn_all(warn)
-    per_split, summary, verdict = _finish(metrics, list(arrays), {}, warn, n_splits)
-    info = {"source": table.source, "n_rows": int(X.shape[0]), "n_test": int(n_ref), "n_splits": n_splits,
-            "reference_fraction": reference_fraction, "seed": seed, "quick": quick, "mode": "score",
-            "n_samples": {k: int(A.shape[0]) for k, A in arrays.items()}, "models": list(arrays), "kinds": kinds,
-            "tail_columns": [cols[j] for j in tail_idx], "wall_seconds": time.perf_counter() - t0,
-            "reference": f"random {reference_fraction:g} of the real rows per repeat ({n_ref} rows)"}  # fmt: skip
-    empty = np.empty((0, X.shape[1])) if train is None else np.asarray(train, dtype=np.float64)
-    return ComparisonResult(metrics, per_split, summary, verdict, warn, arrays, empty, X, tasks[0]["reference"],
-                            cols, info, {})  # fmt: skip
+        for name in failed:
+            samples[s].pop(name, None)
+    return failed, err_rows, samples, fitted
+
+
+def _sorted_metrics(metrics: pd.DataFrame, model_names: Sequence[str]) -> pd.DataFrame:
+    """Rows by split, then models in the order they were asked for (stable)."""
+    order_m = {m: i for i, m in enumerate(model_names)}
+    return metrics.sort_values(["split", "model"], key=lambda c: c.map(order_m) if c.name == "model" else c,
+                               kind="stable").reset_index(drop=True)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------------------
 # report files
 # ------------------------------------------------------------------------------------------------------------
-def _fmt(v) -> str:
-    if isinstance(v, str):
-        return v
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, int | np.integer):
-        return str(int(v))
-    v = float(v)
-    if math.isinf(v):
-        return "undefined"
-    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
-
-
-def _pm(mean, sd) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return ""
-    return _fmt(mean) + (f" ± {_fmt(sd)}" if sd is not None and math.isfinite(sd) else "")
-
-
-def scorecard_table(result: ComparisonResult) -> tuple[pd.DataFrame, list[str]]:
-    """The laptop-width summary: one row per model (mean ± sd over splits), a noise-floor row, and failed
-    models as one short line each with the reason in a footnote. Returns (table, footnotes)."""
-    S = result.summary
-    fams = [f for f in sc.FAMILIES if f in S.columns]
-    rows, notes = [], []
-    for name, r in S.iterrows():
-        if r.status != "ok":
-            notes.append(f"[{len(notes) + 1}] {name}: {r.status[len('failed: ') :]}")
-            rows.append({"model": f"{name} (failed [{len(notes)}])", "rank": "", "best": "",
-                         **{f: "" for f in fams}, "tied with": ""})  # fmt: skip
-            continue
-        rows.append({"model": name, "rank": f"{r['rank']:.2f} [{r.rank_low:.1f}-{r.rank_high:.1f}]",
-                     "best": f"{r.share_best:.0%}", **{f: _pm(r[f], r.get(f + "_sd")) for f in fams},
-                     "tied with": r.tied_with or "-"})  # fmt: skip
-    ok = S[S.status == "ok"]
-    if len(ok):
-        rows.append({"model": "(noise floor)", "rank": "", "best": "",
-                     **{f: _fmt(ok[f + "_floor"].mean()) for f in fams}, "tied with": ""})  # fmt: skip
-    return pd.DataFrame(rows), notes
-
-
 def _costs_table(result: ComparisonResult) -> pd.DataFrame:
     S = result.summary[result.summary.status == "ok"]
     keep = [
@@ -812,6 +511,36 @@ def _setting(result: ComparisonResult) -> str:
     )
 
 
+#: Caption and file name of each kind of figure of :func:`heavytail_diffusion.plots.comparison_figures`
+#: ({0}, {1}: the column names of the figure).
+_FIGURES: dict[str, tuple[str, str]] = {
+    "scorecard": (
+        ("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
+         "(bar) per model, the grey band the noise floor (two halves of the real rows scored against each "
+         "other). Look for models whose bars reach the band; bars that overlap mean no real difference."),
+        "scorecard.png",
+    ),
+    "tails": (
+        ("{0}, first split: log-log survival (left; a model whose curve falls below the black one has too "
+         "light a tail, above it too heavy), QQ of the tail, log scale (middle; on the diagonal = right "
+         "quantiles), Hill ξ against the tail fraction (right; the band is the reference's 95% interval: a "
+         "right tail index stays inside it)."),
+        "tails_{0}.png",
+    ),
+    "pairs": (
+        ("{0} and {1}, first split: each model's rows (colour) over the reference rows (grey). Look at the "
+         "corners: joint extremes that the reference has and a model lacks (or invents)."),
+        "pairs_{0}_{1}.png",
+    ),
+    "chi": (
+        ("{0} and {1}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference (black, with 95% "
+         "band) and the models, first split. A model inside the band at u = 0.9-0.95 has the right joint "
+         "extremes."),
+        "chi_{0}_{1}.png",
+    ),
+}
+
+
 def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[str, str]]:
     """Write the PNGs of the first split; returns (caption, filename) in report order."""
     import matplotlib
@@ -821,46 +550,17 @@ def _figures(result: ComparisonResult, out: Path, max_pairs: int) -> list[tuple[
 
     from . import plots
 
-    def save(fig, name):
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        return name
-
-    figs: list[tuple[str, str]] = []
     ok = result.summary[result.summary.status == "ok"]
-    if len(ok):
-        fig = plots.scorecard_plot(ok)
-        figs.append((("Scorecard: each metric's mean over splits (dot) with ± one split-to-split standard deviation "
-                     "(bar) per model, the grey band the noise floor (two halves of the real rows scored against "
-                     "each other). Look for models whose bars reach the band; bars that overlap mean no real "
-                     "difference."), save(fig, "scorecard.png")))  # fmt: skip
-    R, S, cols = result.reference, result.samples, list(result.columns)
-    tails_cols = result.info.get("tail_columns", cols)
-    for j, c in enumerate(cols):
-        if c not in tails_cols or not S:
-            continue
-        fig = plots.tail_panels(R[:, j], {n: S[n][:, j] for n in S}, label=c)
-        figs.append(((f"{c}, first split: log-log survival (left; a model whose curve falls below the black one has "
-                     "too light a tail, above it too heavy), QQ of the tail, log scale (middle; on the diagonal = right "
-                     "quantiles), Hill ξ against the tail fraction (right; the band is the reference's 95% interval: "
-                     "a right tail index stays inside it)."), save(fig, f"tails_{_safe(c)}.png")))  # fmt: skip
-    for a, b in list(combinations([j for j, c in enumerate(cols) if c in tails_cols], 2))[:max_pairs]:
-        if not S:
-            break
-        fig = plots.model_scatter_grid(R, S, a, b, cols, seed=result.info.get("seed", 0))
-        figs.append(((f"{cols[a]} and {cols[b]}, first split: each model's rows (colour) over the reference rows "
-                     "(grey). Look at the corners: joint extremes that the reference has and a model lacks (or "
-                     "invents)."), save(fig, f"pairs_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
-        try:
-            axes = plots.chi_plot(
-                R[:, a], R[:, b], {n: S[n][:, [a, b]] for n in S}, labels=(cols[a], cols[b])
-            )
-        except (ValueError, ArithmeticError) as exc:
-            warnings.warn(f"chi plot of {cols[a]}|{cols[b]} skipped: {exc}", stacklevel=2)
-            continue
-        figs.append(((f"{cols[a]} and {cols[b]}: tail dependence χ(u) (left) and χ̄(u) (right) of the reference "
-                     "(black, with 95% band) and the models, first split. A model inside the band at u = 0.9-0.95 "
-                     "has the right joint extremes."), save(axes[0].figure, f"chi_{_safe(cols[a])}_{_safe(cols[b])}.png")))  # fmt: skip
+    figs: list[tuple[str, str]] = []
+    drawn = plots.comparison_figures(result.reference, result.samples, result.columns, summary=ok,
+                                     tail_columns=result.info.get("tail_columns"), max_pairs=max_pairs,
+                                     seed=result.info.get("seed", 0))  # fmt: skip
+    for kind, names, fig in drawn:
+        caption, fname = _FIGURES[kind]
+        fname = fname.format(*map(_safe, names))
+        fig.savefig(out / fname, dpi=110)
+        plt.close(fig)
+        figs.append((caption.format(*names), fname))
     return figs
 
 

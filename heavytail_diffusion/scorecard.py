@@ -2,7 +2,7 @@
 
 Everything here works on arrays and needs no model: :mod:`heavytail_diffusion.report` fits the generators
 and calls these functions, and so can anyone who has synthetic rows from another tool
-(:func:`heavytail_diffusion.report.score_samples`, ``heavytail score``).
+(:func:`heavytail_diffusion.scoring.score_samples`, ``heavytail score``).
 
 The tail metrics are errors (0 = perfect, lower is better) chosen so that none can prefer a lighter or a
 heavier tail than the reference's by construction:
@@ -168,6 +168,14 @@ def make_splits(n: int, n_splits: int = 5, test_fraction: float = 0.3, *, method
     Returns
     -------
     list of (train_index, test_index), sorted index arrays.
+
+    Examples
+    --------
+    >>> from heavytail_diffusion.scorecard import make_splits
+    >>> [(train.size, test.size) for train, test in make_splits(100, 2, 0.3, seed=0)]
+    [(70, 30), (70, 30)]
+    >>> [(int(test[0]), int(test[-1])) for _, test in make_splits(100, 3, 0.3, method="time")]
+    [(0, 29), (35, 64), (70, 99)]
     """
     if method not in ("random", "time"):
         raise ValueError(f"split method must be 'random' or 'time', got {method!r}")
@@ -215,6 +223,15 @@ def survival_area(reference: np.ndarray, sample: np.ndarray, q: float = TAIL_QUA
     the reference still covers. The axis log(t - c) makes the area invariant to the location and scale of the
     data.
 
+    Parameters
+    ----------
+    reference : array-like, shape (n,)
+        The real values (one oriented column: its upper tail is compared).
+    sample : array-like, shape (m,)
+        The generated values.
+    q : float
+        Reference quantile where the area starts (default :data:`TAIL_QUANTILE`, 0.9).
+
     Returns
     -------
     (area, signed_area)
@@ -223,6 +240,18 @@ def survival_area(reference: np.ndarray, sample: np.ndarray, q: float = TAIL_QUA
     ------
     DataError
         If the reference q-quantile equals its median (an atom covers the tail's start).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heavytail_diffusion.scorecard import survival_area
+    >>> rng = np.random.default_rng(0)
+    >>> ref = rng.pareto(3.0, 2000) + 1.0  # xi = 1/3
+    >>> survival_area(ref, ref)
+    (0.0, 0.0)
+    >>> area, signed = survival_area(ref, rng.pareto(1.5, 5000) + 1.0)  # xi = 2/3: too heavy
+    >>> bool(area > 1.0 and signed > 0)
+    True
     """
     r, s = np.sort(np.asarray(reference, dtype=np.float64)), np.sort(np.asarray(sample, dtype=np.float64))
     n, m = r.size, s.size
@@ -270,6 +299,7 @@ class _RefTail:
         if self.gpd is None and "gpd" not in self.notes:
             try:
                 ex = self.y[self.y > self.u] - self.u
+                # TODO(evt-split): use the EVT subpackage's public moment start
                 m, v = float(ex.mean()), float(ex.var(ddof=1)) if ex.size > 1 else 0.0
                 if v > 0 and 0.5 * (1.0 - m * m / v) < -0.5:
                     raise DataError("bounded tail (moment estimate of xi < -0.5); GPD not fitted")
@@ -408,6 +438,20 @@ def score_split(reference: np.ndarray, samples: Mapping[str, np.ndarray], *, col
     Returns
     -------
     DataFrame with columns :data:`FRAME_COLUMNS`: one row per (model, metric, target, tail, level).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heavytail_diffusion.scorecard import score_split
+    >>> rng = np.random.default_rng(0)
+    >>> R = rng.standard_t(3, size=(500, 1))
+    >>> samples = {"t3": rng.standard_t(3, size=(2000, 1)), "normal": rng.normal(size=(2000, 1))}
+    >>> M = score_split(R, samples, columns=["x"], quick=True, joint=False)
+    >>> sorted(set(M.metric))
+    ['hill_xi', 'hill_xi_abs_error', 'quantile_rel_error', 'survival_area', 'survival_signed_area']
+    >>> area = M[M.metric == "survival_area"].groupby("model").value.mean()  # both tails of x
+    >>> bool(area["t3"] < area["normal"])  # the Student-t tails are closer to the reference's
+    True
     """
     R = np.asarray(reference, dtype=np.float64)
     cols = list(columns)
@@ -503,6 +547,27 @@ def rank_splits(per_split: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
     worst split scores), ``share_best`` (share of splits in which the model has the best split score, ties
     shared), ``best_in`` (families where it is best or tied with the best) and ``tied_with`` (models whose
     split scores it does not beat beyond the split-to-split noise, :func:`tied`). Sorted best first.
+
+    Parameters
+    ----------
+    per_split : DataFrame
+        One row per (split, model) with a column per family (:func:`split_summary`).
+    models : sequence of str
+        The models to rank (others in ``per_split`` are ignored).
+
+    Returns
+    -------
+    DataFrame, one row per model (index), best first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from heavytail_diffusion.scorecard import rank_splits
+    >>> per_split = pd.DataFrame({"split": [0, 0, 1, 1], "model": ["a", "b", "a", "b"],
+    ...                           "survival_area": [0.2, 0.9, 0.3, 0.8], "q99_error": [0.1, 0.4, 0.5, 0.3]})
+    >>> ranked = rank_splits(per_split, ["a", "b"])  # split 1: a tie (mean ranks 1.5, 1.5), best shared
+    >>> list(ranked.index), ranked["rank"].tolist(), ranked["share_best"].tolist()
+    (['a', 'b'], [1.25, 1.75], [0.75, 0.25])
     """
     P = per_split[per_split.model.isin(models)].copy()
     fams = [f for f in FAMILIES if f in P.columns and np.isfinite(P[f]).any()]

@@ -210,3 +210,37 @@ def test_counts_with_a_tied_top_get_no_hill_error_but_amounts_do():
     assert list(h.target) == ["loss"] and h.value.notna().all()
     note = M[(M.metric == "hill_xi") & (M.target == "claimants")].note.iloc[0]
     assert note.startswith("reference: integer column with a tied top 10%")
+
+
+def test_scoring_needs_no_model_and_no_torch():
+    """The scorecard works without the generators: importing the scoring modules, and scoring synthetic rows
+    with score_samples, loads neither torch nor the models (checked in a fresh interpreter)."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    import heavytail_diffusion
+
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        from heavytail_diffusion import scorecard, scoring
+        def loaded():
+            return sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'pyro')
+                          or m in ('heavytail_diffusion.models', 'heavytail_diffusion.baselines'))
+        print('import', loaded())
+        rng = np.random.default_rng(0)
+        res = scoring.score_samples(rng.standard_t(3, size=(300, 1)), {'t3': rng.standard_t(3, size=(900, 1)),
+                                    'normal': rng.normal(size=(900, 1))}, n_splits=2, quick=True)
+        print('ranked', list(res.summary.index))
+        print('score', loaded())
+    """)
+    root = str(Path(heavytail_diffusion.__file__).resolve().parents[1])
+    path = os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": path}
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True,
+                         env=env, timeout=300, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["import []", "ranked ['t3', 'normal']", "score []"]

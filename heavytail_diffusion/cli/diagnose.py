@@ -154,19 +154,28 @@ def _g(v, digits: int = 4) -> str:
     return f"{v:.{digits}g}"
 
 
-def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
-    def failed(part: dict) -> str:
-        notes.append(part["error"])
-        return f"failed, see [{len(notes)}]"
+def _pm(v, se, digits=3) -> str:
+    return f"{_g(v, digits)} +- {_g(se, 2)}" if se is not None else f"{_g(v, digits)} (no valid se)"
 
-    rows = [("n", str(res["n"]))]
-    if "years" in res:
-        rows.append(("years observed", _g(res["years"])))
+
+class _Notes:
+    """The table's footnotes: ``failed(part)`` files a part's error and returns the cell that points to it."""
+
+    def __init__(self, notes: list[str]):
+        self.notes = notes
+
+    def failed(self, part: dict) -> str:
+        self.notes.append(part["error"])
+        return f"failed, see [{len(self.notes)}]"
+
+
+def _hill_rows(res: dict, n: _Notes) -> list[tuple[str, str]]:
+    rows = []
     h = res.get("hill")
     if h is None:
         pass  # block maxima: GEV only
     elif "error" in h:
-        rows.append(("Hill xi", failed(h)))
+        rows.append(("Hill xi", n.failed(h)))
     else:
         rows.append(
             (
@@ -175,11 +184,10 @@ def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
             )
         )
         rows.append(("Hill k (above)", f"{h['k']} (> {_g(h['threshold'])})"))
-
     rb = res.get("mvrb")
     if rb is not None:
         if "error" in rb:
-            rows.append(("RB-Hill xi", failed(rb)))
+            rows.append(("RB-Hill xi", n.failed(rb)))
         else:
             rows.append(
                 (
@@ -187,45 +195,51 @@ def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
                     f"{_g(rb['xi'], 3)} [{_g(rb['ci_low'], 3)}, {_g(rb['ci_high'], 3)}] ({rb['k']})",
                 )
             )
+    return rows
 
-    def pm(v, se, digits=3):
-        return f"{_g(v, digits)} +- {_g(se, 2)}" if se is not None else f"{_g(v, digits)} (no valid se)"
 
+def _gpd_rows(res: dict, n: _Notes) -> list[tuple[str, str]]:
+    rows = []
     gp = res.get("gpd")
     if gp is not None:
         rows.append(("GPD threshold u", f"{_g(gp.get('threshold'))} ({gp['threshold_rule']})"))
         if "error" in gp:
-            rows.append(("GPD fit", failed(gp)))
+            rows.append(("GPD fit", n.failed(gp)))
         else:
             per_year = f", {_g(gp['exceedances_per_year'], 3)}/year" if "exceedances_per_year" in gp else ""
             rows.append(("GPD exceedances", f"{gp['n_exceedances']} ({gp['rate']:.1%}{per_year})"))
-            rows.append(("GPD shape xi +- se", pm(gp["shape"], gp["se_shape"])))
-            rows.append(("GPD scale +- se", pm(gp["scale"], gp["se_scale"], 4)))
+            rows.append(("GPD shape xi +- se", _pm(gp["shape"], gp["se_shape"])))
+            rows.append(("GPD scale +- se", _pm(gp["scale"], gp["se_scale"], 4)))
             if "se_note" in gp:
-                notes.append(gp["se_note"])
+                n.notes.append(gp["se_note"])
     dc = res.get("declustered")
     if dc is not None:
         if "error" in dc:
-            rows.append(("declustered", failed(dc)))
+            rows.append(("declustered", n.failed(dc)))
         else:
             rows.append(
                 ("clusters (run length)", f"{dc['n_clusters']} ({dc['run_length']}, {dc['run_length_rule']})")
             )
             rows.append(("extremal index", f"{_g(dc['extremal_index_intervals'], 3)} (intervals)"))
-            rows.append(("peaks GPD xi +- se", pm(dc["shape"], dc["se_shape"])))
+            rows.append(("peaks GPD xi +- se", _pm(dc["shape"], dc["se_shape"])))
+    return rows
+
+
+def _gev_and_bayes_rows(res: dict, n: _Notes) -> list[tuple[str, str]]:
+    rows = []
     if "gev" in res:
         gv = res["gev"]
         what = f"blocks of {gv['block_size']}" if "block_size" in gv else f"{gv['block']} blocks"
         if "error" in gv:
-            rows.append((f"GEV ({what})", failed(gv)))
+            rows.append((f"GEV ({what})", n.failed(gv)))
         else:
             rows.append((f"GEV {what}", f"{gv['n_blocks']} maxima"))
-            rows.append(("GEV shape xi +- se", pm(gv["shape"], gv["se_shape"])))
+            rows.append(("GEV shape xi +- se", _pm(gv["shape"], gv["se_shape"])))
             rows.append(("GEV loc, scale", f"{_g(gv['loc'])}, {_g(gv['scale'])}"))
     by = res.get("bayes")
     if by is not None:
         if "error" in by:
-            rows.append(("Bayes", failed(by)))
+            rows.append(("Bayes", n.failed(by)))
         else:
             xi = by["parameters"]["shape"]
             rows.append(
@@ -235,13 +249,18 @@ def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
                 )
             )
             rows.append(("Bayes R-hat max, ESS min", f"{_g(by['rhat_max'], 3)}, {_g(by['ess_min'], 3)}"))
+    return rows
+
+
+def _level_and_quantile_rows(res: dict, n: _Notes) -> list[tuple[str, str]]:
+    rows = []
     rl = res["return_levels"]
     unit = {"blocks": "blocks", "years": "year"}.get(rl["unit"], "obs")
     for model in ("gpd", "gpd_declustered", "gev"):
         for r in rl.get(model, []):
             label = f"{model.upper().replace('_DECLUSTERED', ' declust.')} {_g(r['period'])}-{unit} level"
             if "error" in r:
-                rows.append((label, failed(r)))
+                rows.append((label, n.failed(r)))
             else:
                 how = "" if r["method"] == "profile" else f" ({r['method']})"
                 rows.append((label, f"{_g(r['value'])} [{_g(r['ci_low'])}, {_g(r['ci_high'])}]{how}"))
@@ -252,6 +271,19 @@ def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
         rows.append(
             (key, _g(val) if not (val is None and key.startswith("es_")) else "not reported (xi >= 1)")
         )
+    return rows
+
+
+def _table_rows(res: dict, notes: list[str]) -> list[tuple[str, str]]:
+    """The (label, cell) rows of one column's summary; errors, se notes and warnings go to ``notes``."""
+    n = _Notes(notes)
+    rows = [("n", str(res["n"]))]
+    if "years" in res:
+        rows.append(("years observed", _g(res["years"])))
+    rows += _hill_rows(res, n)
+    rows += _gpd_rows(res, n)
+    rows += _gev_and_bayes_rows(res, n)
+    rows += _level_and_quantile_rows(res, n)
     idx = []
     for w in res.get("warnings", []):
         notes.append("warning: " + w)
@@ -336,23 +368,15 @@ def _gev_figures(res, y, summary, save, col, slug, time) -> None:
     save("fit_diagnostic_gev", col, slug, plots.fit_diagnostic_plot, gfit, maxima)
 
 
-def _write_figures(table, summary, out: Path, time=None) -> dict:
-    """Draw every figure; returns column -> list of (kind, file or None, reason)."""
-    import matplotlib
+def _saver(out: Path, figs: dict, tail: str):
+    """``save(kind, col, slug, draw, *args, **kwargs)``: draw a figure, title it, write it, record it in ``figs``.
 
-    matplotlib.use("Agg")
+    A figure that cannot be drawn (ValueError, RuntimeError) is recorded with its reason instead.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .. import plots
-    from ..diagnostics import evt
-    from ..diagnostics.tail_index import orient
-    from ..diagnostics.tail_index import Estimate
-
-    tail = summary.tail
     scale = {"upper": "", "lower": " (analysing -x)", "both": " (analysing |x|)"}[tail]
-    used: set = set()
-    figs: dict = {}
 
     def save(kind, col, slug, draw, *args, **kwargs):
         fname = f"{slug}_{kind}.png"
@@ -371,6 +395,88 @@ def _write_figures(table, summary, out: Path, time=None) -> dict:
         plt.close(fig)
         figs[col].append((kind, fname, ""))
 
+    return save
+
+
+def _tail_figures(res: dict, x, y, summary, save, col: str, slug: str) -> None:
+    """Hill, survival, GPD QQ, threshold-choice, return-level and fit-diagnostic figures of one column.
+
+    Parameters
+    ----------
+    res : dict
+        The column's summary (``summary.columns[col]``).
+    x, y : ndarray
+        The column, raw and oriented (in time order with ``--time``).
+    summary : DiagnosticSummary
+    save : callable
+        From :func:`_saver`.
+    col, slug : str
+        The column's name and file-name stem.
+    """
+    from .. import plots
+    from ..diagnostics import evt
+    from ..diagnostics.tail_index import Estimate
+
+    tail = summary.tail
+    h = res["hill"]
+    est = None
+    if "error" not in h:
+        est = Estimate(h["xi"], h["ci_low"], h["ci_high"], h["level"], "hill", h["k"], res["n"],
+                       h["threshold"], h["ci_method"], tail, h["k_method"])  # fmt: skip
+    save("hill", col, slug, plots.hill_plot, x, tail=tail, k_selected=est)
+    gp = res["gpd"]
+    fit = evt.fit_gpd(y, gp["threshold"]) if "error" not in gp else None
+    u = gp.get("threshold")
+    xlabel = {"upper": col, "lower": f"-{col}", "both": f"|{col}|"}[tail] + " (log scale)"
+    save("survival", col, slug, plots.survival_plot, x, tail=tail, fit=fit, label=col, xlabel=xlabel)
+    if fit is not None:
+        save("gpd_qq", col, slug, plots.gpd_qq_plot, y, fit)
+    save("mean_residual_life", col, slug, plots.mean_residual_life_plot, y, threshold=u)
+    save("parameter_stability", col, slug, plots.parameter_stability_plot, y, threshold=u)
+    if fit is not None:
+        npp = res["n"] / res["years"] if "years" in res else summary.block_size or None
+        save("return_level", col, slug, plots.return_level_plot, fit, data=y, obs_per_block=npp)
+        save("fit_diagnostic", col, slug, plots.fit_diagnostic_plot, fit, y, obs_per_block=npp)
+
+
+def _chi_figures(table, tail: str, out: Path) -> list[tuple[str, str | None, str]]:
+    """chi(u) figures of the first :data:`MAX_CHI_PAIRS` column pairs: (kind, file or None, reason) each."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    items = []
+    dep_tail = "lower" if tail == "lower" else "upper"
+    pairs = list(combinations(range(len(table.columns)), 2))[:MAX_CHI_PAIRS]
+    slugs = {c: _slug(c, set()) for c in table.columns}
+    for a, b in pairs:
+        ca, cb = table.columns[a], table.columns[b]
+        kind = f"chi_{slugs[ca]}_{slugs[cb]}"
+        fname = f"{kind}.png"
+        try:
+            axs = plots.chi_plot(table.values[:, a], table.values[:, b], tail=dep_tail, labels=(ca, cb))
+            axs[0].figure.savefig(out / fname, dpi=110)
+            plt.close(axs[0].figure)
+            items.append((kind, fname, ""))
+        except (ValueError, RuntimeError) as exc:
+            items.append((kind, None, str(exc)))
+            plt.close("all")
+    return items
+
+
+def _write_figures(table, summary, out: Path, time=None) -> dict:
+    """Draw every figure; returns column -> list of (kind, file or None, reason)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+
+    from ..diagnostics.tail_index import orient
+
+    tail = summary.tail
+    used: set = set()
+    figs: dict = {}
+    save = _saver(out, figs, tail)
     for j, col in enumerate(table.columns):
         res = summary.columns[col]
         figs[col] = []
@@ -380,57 +486,11 @@ def _write_figures(table, summary, out: Path, time=None) -> dict:
         if time is not None:  # the summary works in time order
             order = np.argsort(np.asarray(time), kind="stable")
             x, y = x[order], y[order]
-        h = res.get("hill")
-        if h is None:  # block maxima: GEV figures only
-            _gev_figures(res, y, summary, save, col, slug, time)
-            continue
-        est = None
-        if "error" not in h:
-            est = Estimate(
-                h["xi"],
-                h["ci_low"],
-                h["ci_high"],
-                h["level"],
-                "hill",
-                h["k"],
-                res["n"],
-                h["threshold"],
-                h["ci_method"],
-                tail,
-                h["k_method"],
-            )
-        save("hill", col, slug, plots.hill_plot, x, tail=tail, k_selected=est)
-        gp = res["gpd"]
-        fit = evt.fit_gpd(y, gp["threshold"]) if "error" not in gp else None
-        u = gp.get("threshold")
-        xlabel = {"upper": col, "lower": f"-{col}", "both": f"|{col}|"}[tail] + " (log scale)"
-        save("survival", col, slug, plots.survival_plot, x, tail=tail, fit=fit, label=col, xlabel=xlabel)
-        if fit is not None:
-            save("gpd_qq", col, slug, plots.gpd_qq_plot, y, fit)
-        save("mean_residual_life", col, slug, plots.mean_residual_life_plot, y, threshold=u)
-        save("parameter_stability", col, slug, plots.parameter_stability_plot, y, threshold=u)
-        if fit is not None:
-            npp = res["n"] / res["years"] if "years" in res else summary.block_size or None
-            save("return_level", col, slug, plots.return_level_plot, fit, data=y, obs_per_block=npp)
-            save("fit_diagnostic", col, slug, plots.fit_diagnostic_plot, fit, y, obs_per_block=npp)
+        if res.get("hill") is not None:  # None: block maxima, GEV figures only
+            _tail_figures(res, x, y, summary, save, col, slug)
         _gev_figures(res, y, summary, save, col, slug, time)
     if len(table.columns) >= 2:
-        figs["pairs"] = []
-        dep_tail = "lower" if tail == "lower" else "upper"
-        pairs = list(combinations(range(len(table.columns)), 2))[:MAX_CHI_PAIRS]
-        slugs = {c: _slug(c, set()) for c in table.columns}
-        for a, b in pairs:
-            ca, cb = table.columns[a], table.columns[b]
-            kind = f"chi_{slugs[ca]}_{slugs[cb]}"
-            fname = f"{kind}.png"
-            try:
-                axs = plots.chi_plot(table.values[:, a], table.values[:, b], tail=dep_tail, labels=(ca, cb))
-                axs[0].figure.savefig(out / fname, dpi=110)
-                plt.close(axs[0].figure)
-                figs["pairs"].append((kind, fname, ""))
-            except (ValueError, RuntimeError) as exc:
-                figs["pairs"].append((kind, None, str(exc)))
-                plt.close("all")
+        figs["pairs"] = _chi_figures(table, tail, out)
     return figs
 
 

@@ -21,7 +21,7 @@ Columns are matched by name: a synthetic file that lacks a real column, has a co
 have, or renames one is an error naming it (use --columns to score a subset). Each of --splits repeats
 scores a random half of the real rows against a random half of each synthetic file; every metric is shown
 as mean +- sd over repeats beside its noise floor (two halves of the real rows), and generators whose
-difference is within that noise are reported as tied. Python: heavytail_diffusion.report.score_samples.
+difference is within that noise are reported as tied. Python: heavytail_diffusion.scoring.score_samples.
 """
 
 
@@ -66,7 +66,8 @@ def _names(args) -> list[str]:
 def run(args) -> int:
     import warnings
 
-    from ..report import score_samples, write_report
+    from ..report import write_report
+    from ..scoring import score_samples
     from .compare import print_scorecard
 
     names = _names(args)

@@ -298,4 +298,5 @@ def test_bayes_flag_reports_posterior_with_rhat(capsys, danish):
     b = json.loads(out)["columns"]["loss_mdkk"]["bayes"]
     assert b["model"] == "gpd" and b["draws"] == 120 and b["chains"] == 2
     assert 0.2 < b["parameters"]["shape"]["mean"] < 0.8  # MLE 0.497 +- 0.136
-    assert b["rhat_max"] > 0 and b["ess_min"] > 0 and b["return_levels"][-1]["period"] == 100
+    # the chains mixed (was: rhat_max > 0 and ess_min > 0, true of any run): here R-hat 1.02, ESS 27 of 120
+    assert b["rhat_max"] < 1.1 and b["ess_min"] > 10 and b["return_levels"][-1]["period"] == 100
