@@ -63,6 +63,12 @@ class GenerativeModel:
                 names += [p for p in sig.parameters if p not in ("self", "args", "kwargs")]
         return list(dict.fromkeys(names))
 
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        """Hyperparameters of a quick fit (demos, smoke tests, ``compare(quick=True)``); empty when the
+        defaults are quick already. Each model declares its own."""
+        return {}
+
     def get_params(self) -> dict[str, Any]:
         return {p: getattr(self, p) for p in self.param_names()}
 
@@ -406,6 +412,11 @@ class DiffusionModel(GenerativeModel):
 
     sample_options: ClassVar[tuple[str, ...]] = ("steps", "sampler")
     quick_train_steps: ClassVar[int] = 600
+
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        """``quick=True``: a short denoiser training (``quick_train_steps``) unless ``train_steps`` is given."""
+        return {"quick": True}
 
     def __init__(
         self,

@@ -8,7 +8,9 @@ gaussian-start    the truncated denoiser started from N(0, sigma_T^2 I)   (in :m
 empirical-start   the truncated denoiser started from training rows + noise (in :mod:`.truncated`)
 oracle-start      the truncated denoiser started from true draws + noise (benchmarks only)
 flow              a heavy-tailed normalizing flow fitted on the clean rows, used alone (no diffusion)
-evt-copula        per column an empirical body with GPD tails, joined by a Gaussian or Student-t copula
+evt-t-copula      per column an empirical body with GPD tails, joined by a Student-t copula (the prior
+                  ``evt-t-copula`` at sigma 0; ``copula=`` also gives a Gaussian or empirical copula);
+                  formerly named ``evt-copula`` (still accepted, with a DeprecationWarning)
 t-edm             Student-t noise diffusion (Pandey et al., ICLR 2025)
 ================  ==============================================================================
 """
@@ -149,6 +151,11 @@ class FlowBaseline(_PriorModel):
 
     prior_name = "flow-evt"
 
+    @classmethod
+    def quick_params(cls) -> dict:
+        """A short flow training (150 steps) for demos and smoke tests."""
+        return {"flow_steps": 150}
+
     def __init__(
         self,
         marginals: str = "evt",
@@ -181,12 +188,27 @@ class FlowBaseline(_PriorModel):
         }
 
 
-@register_model("evt-copula")
+@register_model("evt-t-copula")
 class EVTCopulaBaseline(_PriorModel):
     """The classical model: per column an empirical body with GPD tails above/below the ``tail_fraction``
-    quantiles, joined by a Student-t (default), Gaussian or empirical copula. No diffusion."""
+    quantiles, joined by a Student-t (default), Gaussian or empirical copula. No diffusion.
 
-    prior_name = "evt-copula"
+    With the default ``copula="t"`` it is the prior ``evt-t-copula`` fitted at sigma 0 (hence its name; it
+    was registered as ``evt-copula`` before, a name that is still accepted with a DeprecationWarning, while
+    the PRIOR named ``evt-copula`` has an empirical copula); ``copula="gaussian"`` or ``"empirical"`` fit the
+    priors ``evt-gaussian-copula`` or ``evt-copula``.
+    """
+
+    #: the prior fitted for each ``copula``
+    copula_priors: ClassVar[dict[str, str]] = {
+        "t": "evt-t-copula",
+        "gaussian": "evt-gaussian-copula",
+        "empirical": "evt-copula",
+    }
+
+    @property
+    def prior_name(self) -> str:
+        return self.copula_priors.get(self.copula, "evt-copula")  # an unknown copula: the prior rejects it
 
     def __init__(
         self,
