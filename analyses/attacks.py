@@ -140,7 +140,7 @@ def _digest(path: Path) -> str:
 
 
 def _tampered(ws: Path, name: str, *, config=None, tensors=None, text=None) -> Path:
-    """Copy of the saved evt-copula model with its manifest or tensors edited (checksum recomputed)."""
+    """Copy of the saved evt-t-copula model with its manifest or tensors edited (checksum recomputed)."""
     import torch
 
     dst = ws / f"tampered_{name}"
@@ -177,7 +177,7 @@ def make_workspace(root: Path) -> Path:
     pd.DataFrame({"loss": np.exp(rng.standard_t(3, 300)), "alae": rng.standard_t(3, 300)}).to_csv(
         good, index=False
     )
-    rc, err, _ = cli(["fit", good, "--model", "evt-copula", "--out", root / "model"])
+    rc, err, _ = cli(["fit", good, "--model", "evt-t-copula", "--out", root / "model"])
     assert rc == 0, err
     rc, err, _ = cli(
         [
@@ -339,7 +339,7 @@ def _(ws):
     target = ws / "model_keep"
     shutil.copytree(ws / "model", target)
     before = _digest(target)
-    rc, err, _ = cli(["fit", ws / "train.csv", "--model", "evt-copula", "--param", "copula=gaussian",
+    rc, err, _ = cli(["fit", ws / "train.csv", "--model", "evt-t-copula", "--param", "copula=gaussian",
                       "--out", target])  # fmt: skip
     return _loss_check(target, before, rc, err, "model_keep")
 
@@ -358,7 +358,7 @@ def _(ws):
     good = ws / "train.csv"
     before = _digest(good)
     with _FitCounter() as fc:
-        rc, err, _ = cli(["fit", good, "--model", "evt-copula", "--out", good])
+        rc, err, _ = cli(["fit", good, "--model", "evt-t-copula", "--out", good])
     outcome = _loss_check(good, before, rc, err, "train.csv")
     if outcome[0] == "clear" and fc.calls:
         return "late", outcome[1]
@@ -369,7 +369,7 @@ def _(ws):
 def _(ws):
     with _FitCounter() as fc:
         rc, err, _ = cli(
-            ["fit", ws / "train.csv", "--model", "evt-copula", "--out", ws / "train_backup.csv" / "m"]
+            ["fit", ws / "train.csv", "--model", "evt-t-copula", "--out", ws / "train_backup.csv" / "m"]
         )
     outcome = judge_error(rc, err, "train_backup.csv")
     return ("late", outcome[1]) if outcome[0] == "clear" and fc.calls else outcome
@@ -384,7 +384,7 @@ def _(ws):
 
     def one():
         try:
-            rcs.append(main(["fit", str(ws / "train.csv"), "--model", "evt-copula", "--out", str(target)]))
+            rcs.append(main(["fit", str(ws / "train.csv"), "--model", "evt-t-copula", "--out", str(target)]))
         except Exception:  # noqa: BLE001
             rcs.append(None)
 
@@ -445,7 +445,7 @@ def _fit_param(ws, model, *params):
 
 @attack("arguments", "--param preprocessing=none")
 def _(ws):
-    rc, err, _ = _fit_param(ws, "evt-copula", "preprocessing=none")
+    rc, err, _ = _fit_param(ws, "evt-t-copula", "preprocessing=none")
     if rc == 0:
         return "handled", "fitted with the 'none' transform"
     return judge_error(rc, err, "preprocessing")
@@ -597,7 +597,7 @@ def _(ws):
     if "--list-models" not in out:
         return "handled", "no pointer"
     rc, err, out = cli(["fit", "--list-models"])
-    if rc == 0 and "evt-copula" in out:
+    if rc == 0 and "evt-t-copula" in out:
         return "handled", "fit --list-models lists the generators"
     return "unclear", f"`fit --list-models`: {_error_line(err)[:160]}"
 

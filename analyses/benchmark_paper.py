@@ -225,9 +225,9 @@ def run_part(key: str, seed: int, cfg: dict, log=None, part: Path | None = None)
     flow, flow_fit = timed(lambda: make_model("flow", flow_steps=fs, progress=False, seed=seed).fit(X))
     G, ts = timed(lambda: flow.sample(n_gen, seed=seed))
     record("models", "flow", G, nfe=1, sample_s=ts, fit_s=flow_fit)
-    evtc, evtc_fit = timed(lambda: make_model("evt-copula", seed=seed).fit(X))
+    evtc, evtc_fit = timed(lambda: make_model("evt-t-copula", seed=seed).fit(X))
     G, ts = timed(lambda: evtc.sample(n_gen, seed=seed))
-    record("models", "evt-copula", G, nfe=0, sample_s=ts, fit_s=evtc_fit)
+    record("models", "evt-t-copula", G, nfe=0, sample_s=ts, fit_s=evtc_fit)
 
     # ---- quality versus cost
     for lv in EDM_LEVELS:
@@ -290,7 +290,7 @@ def write_parts(tasks: list[dict], results: list[list[dict]], parts: Path) -> No
 # report
 # ---------------------------------------------------------------------------------------------------------
 MODEL_ORDER = ["reference", "training rows", "truncated (method)", "oracle-start", "gaussian-start", "empirical-start", "edm",
-               "t-edm (nu 5)", "flow", "evt-copula"]  # fmt: skip
+               "t-edm (nu 5)", "flow", "evt-t-copula"]  # fmt: skip
 COLS = ["sigma_T", "nfe", "w2_slog", "w2_bulk", "w2_raw", "energy_x1e3", "qm99", "qm999", "qd99", "qd999", "alpha",
         "mem_ratio", "mem_frac01", "fit_s", "sample_s"]  # fmt: skip
 

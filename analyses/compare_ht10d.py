@@ -8,7 +8,7 @@ also scores each model's marginal quantiles against the exact quantiles of the b
 
 Budgets ("standard"): truncated / gaussian-start / empirical-start / oracle-start with the package defaults
 (4000 training steps, 10 Heun levels = 19 NFE), edm with 18 Heun levels (35 NFE) from sigma = 80, flow with
-500 steps, evt-copula (closed form), t-edm (if registered) with its defaults. ``--quick``: the models'
+500 steps, evt-t-copula (closed form), t-edm (if registered) with its defaults. ``--quick``: the models'
 short training (``quick=True``: 600 denoiser steps, 150 flow steps), a 50,000-row reference and 5,000
 samples per model -- a smoke test on a loaded 2-core CPU, not the benchmark.
 
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from heavytail_diffusion.benchmarks import get_benchmark
-from heavytail_diffusion.models import MODELS, _ensure_registered
+from heavytail_diffusion.models import MODELS
 from heavytail_diffusion.report import compare, write_report
 
 ROOT = Path(__file__).resolve().parent
@@ -91,7 +91,6 @@ def main(argv=None) -> int:
         pass
     warnings.simplefilter("ignore", RuntimeWarning)
 
-    _ensure_registered()
     models = args.models.split(",") if args.models else sorted(MODELS)
     n_ref = args.n_reference or (50_000 if args.quick else 200_000)
     n_samples = args.n_samples or (5_000 if args.quick else 20_000)

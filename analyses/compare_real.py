@@ -6,7 +6,7 @@ the scorecard, the verdict and the figures are written to ``analyses/results/com
 index ``analyses/results/compare_real/README.md`` gathers the scorecards and verdicts.
 
 Small settings (a CPU budget of about 20 CPU-minutes for everything, not the models' standard budgets):
-``truncated`` and ``edm`` ``quick=True`` with 300 denoiser steps; ``flow`` 100 steps; ``evt-copula`` closed
+``truncated`` and ``edm`` ``quick=True`` with 300 denoiser steps; ``flow`` 100 steps; ``evt-t-copula`` closed
 form; SDV GaussianCopula (defaults), CTGAN 30 epochs, TVAE 50 epochs; ForestDiffusion ``n_t=10``,
 ``duplicate_K=10``, ``n_estimators=50``. Large tables are subsampled (seeded) as stated per dataset.
 Peers are used only when installed (``pip install 'heavytail-diffusion[peers]'``).
@@ -37,7 +37,7 @@ from heavytail_diffusion.peers import available_peers
 from heavytail_diffusion.report import compare, scorecard_table, write_report
 
 OUT = Path(__file__).resolve().parent / "results" / "compare_real"
-OURS = ["truncated", "edm", "flow", "evt-copula"]
+OURS = ["truncated", "edm", "flow", "evt-t-copula"]
 PARAMS = {
     "truncated": {"train_steps": 300},
     "edm": {"train_steps": 300},
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
              (f"Command: `python analyses/compare_real.py` ({args.splits} splits, {args.workers} worker processes, "
              f"{platform.machine()} CPU shared with other jobs). Models: {', '.join(models)}."), "",
              ("Small settings (not the models' standard budgets): truncated and edm quick with 300 denoiser steps; "
-             "flow 100 steps; evt-copula closed form; SDV GaussianCopula with SDV defaults (values clipped to the "
+             "flow 100 steps; evt-t-copula closed form; SDV GaussianCopula with SDV defaults (values clipped to the "
              "training range), CTGAN 30 epochs, TVAE 50 epochs; ForestDiffusion n_t = 10, duplicate_K = 10, "
              "n_estimators = 50. Peers installed with `.venv/bin/pip install sdv forestdiffusion torch==2.13.0` "
              f"(peers found: {', '.join(peers) or 'none'})."), ""]  # fmt: skip

@@ -26,7 +26,7 @@ model) in ``/tmp/real_tables_parts`` so an interrupted run resumes.
 Usage::
 
     OMP_NUM_THREADS=1 python analyses/real_tables.py            # every case and generator (~30-60 CPU-min)
-    python analyses/real_tables.py --cases zi-claims --models evt-copula,truncated
+    python analyses/real_tables.py --cases zi-claims --models evt-t-copula,truncated
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from heavytail_diffusion.models import make_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = Path("/tmp/real_tables_parts")
-MODELS = ["truncated", "edm", "t-edm", "gaussian-start", "empirical-start", "flow", "evt-copula"]
+MODELS = ["truncated", "edm", "t-edm", "gaussian-start", "empirical-start", "flow", "evt-t-copula"]
 SETTINGS = {
     "truncated": {"quick": True, "progress": False},
     "edm": {"quick": True, "progress": False},
@@ -56,7 +56,7 @@ SETTINGS = {
     "gaussian-start": {"quick": True, "progress": False},
     "empirical-start": {"quick": True, "progress": False},
     "flow": {"flow_steps": 300, "progress": False},
-    "evt-copula": {},
+    "evt-t-copula": {},
 }
 N_SAMPLES = 20_000
 

@@ -1,13 +1,26 @@
-"""Invertible per-column transforms applied inside the models, so users pass raw data and get raw-scale samples."""
+"""Per-column transforms: the invertible ones applied inside the models (:class:`Preprocessor`, so users pass
+raw data and get raw-scale samples), and the data preparations of tail studies (prices to log-returns, ties
+of rounded or discrete data).
+
+- **Prices.** Tail studies of markets use log-returns ``r_t = log P_t - log P_{t-1}`` of consecutive *rows*
+  (:func:`log_returns`); when rows are not consecutive calendar days (weekends, missing days), a return may
+  span several days (:func:`day_spans` measures it).
+- **Ties and discreteness.** Counts (word frequencies, deaths) repeat values; the Hill estimator then sees
+  zero log-spacings and its curve jumps. Rule: for the power-law exponent use the discrete (zeta) maximum
+  likelihood (:func:`heavytail_diffusion.diagnostics.tail_index.powerlaw_fit` with ``discrete=True``); for
+  Hill/GPD on discrete data, break ties with :func:`jitter_ties` (uniform noise of one grid step, which keeps
+  the order of distinct values) and say so (:func:`tie_fraction`, :func:`grid_step`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .errors import DataError
-from .validation import check_array, column_label
+from .validation import as_generator, check_array, check_sample, column_label
 
-__all__ = ["TRANSFORMS", "Preprocessor"]
+__all__ = ["TRANSFORMS", "Preprocessor", "day_spans", "grid_step", "jitter_ties", "log_returns", "tie_fraction"]
 
 TRANSFORMS = ("robust", "standard", "log", "signed-log", "none")
 
@@ -166,3 +179,134 @@ class Preprocessor:
         obj.loc_, obj.scale_ = loc, scale
         obj.n_features_in_ = d
         return obj
+
+
+# ------------------------------------------------------------------------------------------------------------
+# prices and dates
+# ------------------------------------------------------------------------------------------------------------
+def log_returns(prices) -> np.ndarray:
+    """Log-returns ``r_t = log P_t - log P_{t-1}`` of consecutive rows (dimensionless; > 0 is a gain).
+
+    Parameters
+    ----------
+    prices : array-like, shape (n,) or (n, d)
+        Strictly positive, finite prices in row (time) order; n >= 2. Select the rows first (e.g. the
+        common period of several assets: rows where every price exists).
+
+    Returns
+    -------
+    ndarray, shape (n - 1,) or (n - 1, d)
+
+    Notes
+    -----
+    A return is taken between consecutive *rows*, whatever the calendar gap between them (weekends for
+    stocks; missing days in some crypto files). :func:`day_spans` tells how many days each return spans.
+
+    Examples
+    --------
+    >>> from heavytail_diffusion.preprocessing import log_returns
+    >>> log_returns([100.0, 110.0, 99.0]).round(4).tolist()
+    [0.0953, -0.1054]
+    """
+    P = np.asarray(prices, dtype=np.float64)
+    if P.ndim not in (1, 2):
+        raise DataError(f"prices must be 1-D or 2-D, got {P.ndim} dimensions")
+    if P.shape[0] < 2:
+        raise DataError(f"prices needs at least 2 rows to form a return, got {P.shape[0]}")
+    bad = ~np.isfinite(P) | (P <= 0)
+    if bad.any():
+        i = int(np.argwhere(bad)[0][0])
+        raise DataError(
+            f"prices must be finite and > 0; {int(bad.sum())} are not (first at row {i}: {P.reshape(P.shape[0], -1)[i]}); "
+            "drop rows before a series starts"
+        )
+    return np.diff(np.log(P), axis=0)
+
+
+def day_spans(dates, *, strict: bool = True) -> np.ndarray:
+    """Calendar days between consecutive rows (length n - 1), e.g. to flag returns spanning a gap.
+
+    Parameters
+    ----------
+    dates : array-like of length n
+        Anything ``pandas.to_datetime`` reads.
+    strict : bool, default True
+        Require strictly increasing dates; with ``strict=False`` non-decreasing: repeated dates give spans
+        of 0 (e.g. the crypto file's source index maps two consecutive rows to the same day around some
+        daylight-saving changes).
+
+    Returns
+    -------
+    ndarray of int, shape (n - 1,)
+    """
+    d = pd.to_datetime(pd.Series(dates), errors="coerce")
+    if d.isna().any():
+        i = int(np.flatnonzero(d.isna().to_numpy())[0])
+        raise DataError(f"dates has {int(d.isna().sum())} unreadable values (first at row {i})")
+    spans = np.diff(d.to_numpy().astype("datetime64[D]").astype(np.int64))
+    bad = spans < 0 if not strict else spans <= 0
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        what = "strictly increasing" if strict else "non-decreasing"
+        raise DataError(
+            f"dates must be {what}; row {i + 1} ({d.iloc[i + 1].date()}) vs row {i} ({d.iloc[i].date()})"
+        )
+    return spans
+
+
+# ------------------------------------------------------------------------------------------------------------
+# ties and discreteness
+# ------------------------------------------------------------------------------------------------------------
+def tie_fraction(x) -> float:
+    """Fraction of observations that repeat an earlier value: 1 - (number of distinct values) / n."""
+    v = check_sample(x, "x", min_size=1)
+    return 1.0 - np.unique(v).size / v.size
+
+
+def grid_step(x) -> float:
+    """Smallest positive gap between distinct values (1 for counts, 0.01 for values recorded to 0.01)."""
+    u = np.unique(check_sample(x, "x", min_size=2))
+    if u.size < 2:
+        raise DataError("x is constant; it has no grid step")
+    return float(np.diff(u).min())
+
+
+def jitter_ties(x, seed=0, width: float | None = None) -> np.ndarray:
+    """Break ties by adding uniform noise on (-width/2, width/2) to every value.
+
+    With ``width`` the data's grid step (:func:`grid_step`, the default: 1 for counts), distinct values
+    keep their order (their gaps are >= width), ties become distinct, and the law is the continuous one
+    that rounds to the data. This is the usual fix for Hill / GPD estimation on rounded or discrete data; for
+    a power-law exponent prefer the discrete MLE (``powerlaw_fit(x, discrete=True)``). Positive data stay
+    positive when their minimum exceeds width/2 (true for counts >= 1).
+
+    Parameters
+    ----------
+    x : array-like, shape (n,)
+    seed : int, Generator or None
+    width : float, optional
+        Noise width (> 0); default the grid step.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Notes
+    -----
+    Needs numpy only (no torch): the noise is ``width * (U - 0.5)`` with U from ``numpy.random.Generator``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heavytail_diffusion.preprocessing import jitter_ties
+    >>> x = [1.0, 1.0, 2.0, 3.0, 3.0]
+    >>> j = jitter_ties(x, seed=0)
+    >>> np.unique(j).size, bool(np.all(np.abs(j - x) < 0.5))
+    (5, True)
+    """
+    v = check_sample(x, "x", min_size=2)
+    w = grid_step(v) if width is None else float(width)
+    if not (np.isfinite(w) and w > 0):
+        raise ValueError(f"width must be a positive number, got {width!r}")
+    rng = as_generator(seed)
+    return v + w * (rng.random(v.size) - 0.5)

@@ -132,51 +132,32 @@ def _in_child() -> bool:
 # ------------------------------------------------------------------------------------------------------------
 def default_models(oracle: Callable | None = None) -> list[str]:
     """Every registered generator, except ``oracle-start`` when no oracle sampler is given."""
-    from .models import MODELS, _ensure_registered
-    from .peers import PEERS
+    from .models import MODELS, OPTIONAL_MODELS
 
-    _ensure_registered()
-    return [m for m in sorted(MODELS) if (oracle is not None or m != "oracle-start") and m not in PEERS]
+    keep = [m for m in sorted(MODELS) if oracle is not None or m != "oracle-start"]
+    return [m for m in keep if m not in OPTIONAL_MODELS]
 
 
 def _check_models(models) -> list[str]:
-    from .models import MODELS, _ensure_registered
-    from .peers import PEERS, register_peers
+    """Alias of :func:`heavytail_diffusion.models.check_model_names` (kept for earlier callers)."""
+    from .models import check_model_names
 
-    _ensure_registered()
-    register_peers()
-    if isinstance(models, str):
-        models = [m.strip() for m in models.split(",") if m.strip()]
-    models = list(models)
-    if not models:
-        raise ValueError("models is empty; name at least one generator")
-    unknown = [m for m in models if m not in MODELS]
-    missing = [m for m in unknown if m in PEERS]
-    if missing:
-        raise ValueError(f"model(s) {missing} need the package(s) {sorted({PEERS[m] for m in missing})}: "
-                         "pip install 'heavytail-diffusion[peers]'")  # fmt: skip
-    if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(sorted(MODELS))}")
-    if len(set(models)) != len(models):
-        raise ValueError(f"models lists a generator twice: {models}")
-    return models
+    return check_model_names(models)
 
 
 def _model_params(name: str, *, quick: bool, progress: bool, preprocessing, oracle, user: dict) -> dict:
     from .models import MODELS
 
-    allowed = set(MODELS[name].param_names())
+    cls = MODELS[name]
+    allowed = set(cls.param_names())
     params: dict = {}
     if "preprocessing" in allowed and preprocessing is not None:
         params["preprocessing"] = preprocessing
     if "progress" in allowed:
         params["progress"] = progress
     if quick:
-        if "quick" in allowed:
-            params["quick"] = True
-        if "flow_steps" in allowed:
-            params["flow_steps"] = 150
-    if name == "oracle-start" and oracle is not None:
+        params.update(cls.quick_params())  # each model declares its own quick settings
+    if "oracle" in allowed and oracle is not None:
         params["oracle"] = oracle
     params.update(user)
     return params
@@ -188,9 +169,7 @@ def _err_note(exc: BaseException) -> str:
 
 def _fit_sample_task(task: dict) -> dict:
     """One (split, model): fit on the training rows, draw ``n_samples`` rows. Never raises."""
-    from .models import MODELS, _ensure_registered, make_model
-
-    _ensure_registered()
+    from .models import MODELS, make_model, register_optional_models
 
     if _in_child():
         try:
@@ -200,9 +179,7 @@ def _fit_sample_task(task: dict) -> dict:
         except ImportError:  # pragma: no cover
             pass
     if task["model"] not in MODELS:
-        from .peers import register_peers
-
-        register_peers()
+        register_optional_models()  # a peer, in a fresh worker process
     out = {"split": task["split"], "model": task["model"], "warnings": []}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -464,34 +464,11 @@ def infer_column(
     ColumnSpec, or None for free text that the toolkit cannot model (many distinct strings).
     """
     dec = dict(declared or {})
-    kind = dec.get("kind")
     present = col.dropna()
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-    note = ""
-    if kind in ("id", "time"):
-        return ColumnSpec(name, kind, declared=tuple(dec), note="declared")
-    if kind is None:
-        if _looks_like_dates(col):
-            return ColumnSpec(name, "time", note="dates")
-        if pd.api.types.is_bool_dtype(col) or (not numeric and present.isin([True, False]).all() and len(present)):
-            kind, note = "categorical", "booleans"
-        elif not numeric:
-            nu = present.astype(str).nunique()
-            if named and nu == len(present) and len(present) > max_categories:
-                return ColumnSpec(name, "id", note="a distinct text value in every row")
-            if nu > max_categories:
-                return None
-            kind, note = "categorical", f"text with {nu} distinct values"
-    if kind == "categorical":
-        cats = dec.get("categories")
-        if cats is None:
-            if numeric:
-                cats = tuple(float(v) for v in np.sort(present.unique()))
-            else:
-                cats = tuple(sorted(present.unique(), key=lambda v: (str(type(v)), v)))
-                cats = tuple(c.item() if isinstance(c, np.generic) else c for c in cats)
-        return ColumnSpec(name, "categorical", categories=tuple(cats), declared=tuple(dec),
-                          note=note or ("declared" if dec else f"{len(cats)} integer codes"))  # fmt: skip
+    spec, kind, note = _infer_non_numeric(name, col, present, numeric, dec, max_categories, named)
+    if spec is not _UNDECIDED:
+        return spec
     if not numeric:
         raise DataError(
             f"column {name!r} holds text, which cannot be a {kind!r} column (declare it categorical, or drop it)"
@@ -501,27 +478,88 @@ def infer_column(
     if x.size == 0:
         return ColumnSpec(name, kind or "real", declared=tuple(dec))
     is_int = bool(np.all(x == np.round(x)))
+    if kind is None:
+        spec, kind, note = _infer_numeric_kind(name, x, is_int, named, max_integer_codes)
+        if spec is not _UNDECIDED:
+            return spec
+    lower, upper, atoms_t, note = _bounds_and_atoms(name, x, kind, dec, atom_share, note)
+    spec = ColumnSpec(name, kind, lower=lower, upper=upper, atoms=atoms_t, declared=tuple(dec),
+                      note=note or ("declared" if dec else ""))  # fmt: skip
+    _check_support(spec, x, is_int)
+    # step of rounded continuous data
+    step = dec.get("step")
+    rest = x[~np.isin(x, atoms_t)]
+    if step is None and kind not in ("integer",) and rest.size >= 20:
+        u = np.unique(rest)
+        if 1.0 - u.size / rest.size > 0.5:
+            step = _grid_step(u)
+    origin = float(rest.min()) if step is not None and rest.size else None
+    return replace(spec, step=step, origin=origin)
+
+
+#: "no spec yet" (None is a result of :func:`infer_column`: free text)
+_UNDECIDED = object()
+
+
+def _infer_non_numeric(name, col, present, numeric, dec, max_categories, named):
+    """Rules 1-2 and declared id/time/categorical kinds: ``(spec, kind, note)``, spec ``_UNDECIDED`` when the
+    column is left to the numeric rules (``kind``: the declared one, or None)."""
+    kind = dec.get("kind")
+    note = ""
+    if kind in ("id", "time"):
+        return ColumnSpec(name, kind, declared=tuple(dec), note="declared"), kind, note
+    if kind is None:
+        if _looks_like_dates(col):
+            return ColumnSpec(name, "time", note="dates"), kind, note
+        if pd.api.types.is_bool_dtype(col) or (not numeric and present.isin([True, False]).all() and len(present)):
+            kind, note = "categorical", "booleans"
+        elif not numeric:
+            nu = present.astype(str).nunique()
+            if named and nu == len(present) and len(present) > max_categories:
+                return ColumnSpec(name, "id", note="a distinct text value in every row"), kind, note
+            if nu > max_categories:
+                return None, kind, note
+            kind, note = "categorical", f"text with {nu} distinct values"
+    if kind == "categorical":
+        cats = dec.get("categories")
+        if cats is None:
+            if numeric:
+                cats = tuple(float(v) for v in np.sort(present.unique()))
+            else:
+                cats = tuple(sorted(present.unique(), key=lambda v: (str(type(v)), v)))
+                cats = tuple(c.item() if isinstance(c, np.generic) else c for c in cats)
+        spec = ColumnSpec(name, "categorical", categories=tuple(cats), declared=tuple(dec),
+                          note=note or ("declared" if dec else f"{len(cats)} integer codes"))  # fmt: skip
+        return spec, kind, note
+    return _UNDECIDED, kind, note
+
+
+def _infer_numeric_kind(name: str, x: np.ndarray, is_int: bool, named: bool, max_integer_codes: int):
+    """Rules 3-6 for an undeclared numeric column: ``(spec, kind, note)``, spec ``_UNDECIDED`` unless the
+    column is a time axis, an id or integer codes."""
     nu = np.unique(x).size
-    if kind is None and named and is_int:
+    if named and is_int:
         if _TIME_NAMES.match(name.strip()):
-            return ColumnSpec(name, "time", note="integers named like a time unit")
+            return ColumnSpec(name, "time", note="integers named like a time unit"), None, ""
         if nu == x.size and x.size >= 20:
             consecutive = (x.max() - x.min() + 1) == x.size  # row numbers, 1..n in any order
             if _ID_NAMES.search(name) or consecutive:
                 why = "named like an id" if _ID_NAMES.search(name) else "consecutive: row numbers"
-                return ColumnSpec(name, "id", note=f"distinct integers in every row ({why})")
-    if kind is None and is_int and nu <= max_integer_codes:
+                return ColumnSpec(name, "id", note=f"distinct integers in every row ({why})"), None, ""
+    if is_int and nu <= max_integer_codes:
         cats = tuple(float(v) for v in np.unique(x))
-        return ColumnSpec(name, "categorical", categories=cats, note=f"{nu} integer codes")
-    if kind is None:
-        if is_int:
-            kind, note = "integer", "integer values"
-        elif x.min() > 0:
-            kind, note = "positive", "all values > 0"
-        elif x.min() == 0:
-            kind, note = "nonnegative", "values >= 0 with zeros"
-        else:
-            kind = "real"
+        return ColumnSpec(name, "categorical", categories=cats, note=f"{nu} integer codes"), None, ""
+    if is_int:
+        return _UNDECIDED, "integer", "integer values"
+    if x.min() > 0:
+        return _UNDECIDED, "positive", "all values > 0"
+    if x.min() == 0:
+        return _UNDECIDED, "nonnegative", "values >= 0 with zeros"
+    return _UNDECIDED, "real", ""
+
+
+def _bounds_and_atoms(name: str, x: np.ndarray, kind: str, dec: dict, atom_share: float, note: str):
+    """Rule 7 and the declared bounds: ``(lower, upper, atoms, note)`` (atoms a sorted tuple)."""
     lower, upper = dec.get("lower"), dec.get("upper")
     if kind == "integer" and lower is None and x.min() >= 0:
         lower = 0.0
@@ -547,10 +585,12 @@ def infer_column(
     for b in (lower, upper):
         if b is not None and kind != "integer" and np.any(x == b):
             atoms.add(float(b))
-    atoms_t = tuple(sorted(atoms))
-    # support check: the data must lie in the declared/implied support
-    spec = ColumnSpec(name, kind, lower=lower, upper=upper, atoms=atoms_t, declared=tuple(dec),
-                      note=note or ("declared" if dec else ""))  # fmt: skip
+    return lower, upper, tuple(sorted(atoms)), note
+
+
+def _check_support(spec: ColumnSpec, x: np.ndarray, is_int: bool) -> None:
+    """The data must lie in the declared/implied support (and be integers for an integer column)."""
+    name, kind = spec.name, spec.kind
     lo, hi = spec.support_bounds()
     strict_lo = kind == "positive"
     bad = (x < lo) | (x > hi) | ((x == lo) & strict_lo)
@@ -562,15 +602,6 @@ def infer_column(
         )
     if kind == "integer" and not is_int:
         raise DataError(f"column {name!r}: declared integer but holds non-integer values (e.g. {x[x != np.round(x)][0]:g})")
-    # step of rounded continuous data
-    step = dec.get("step")
-    rest = x[~np.isin(x, atoms_t)]
-    if step is None and kind not in ("integer",) and rest.size >= 20:
-        u = np.unique(rest)
-        if 1.0 - u.size / rest.size > 0.5:
-            step = _grid_step(u)
-    origin = float(rest.min()) if step is not None and rest.size else None
-    return replace(spec, step=step, origin=origin)
 
 
 def infer_schema(

@@ -152,26 +152,12 @@ def write_sample(
     dict
         ``rows``, ``columns``, ``chunks``, ``seconds`` (wall time), ``path``, ``format``.
     """
-    from tqdm.auto import tqdm
-
-    from .execution import imap_tasks
-    from .models import GenerativeModel
-
     n = check_positive_int(n, "n")
     chunk_rows = check_positive_int(chunk_rows, "chunk_rows")
     out = Path(out)
     fmt = output_format(out, format)
     parallel = scheduler is not None or workers != 1
-    if isinstance(model, GenerativeModel):
-        if parallel:
-            raise ValueError(
-                "model: parallel sampling needs the saved model folder (each worker loads it); save the model "
-                "and pass its path, or use workers=1"
-            )
-        fitted = model
-    else:
-        folder = str(model)
-        fitted = _load_cached(folder)
+    fitted, folder = _fitted_model(model, parallel)
     if parallel and seed is None:
         raise ValueError("seed: parallel sampling needs an int seed (each chunk is seeded by (seed, index))")
     if seed is None:
@@ -183,24 +169,50 @@ def write_sample(
     if parallel and scheduler is None and n_chunks == 1:
         parallel = False  # one chunk: no cluster to start
     if parallel:
+        from .execution import imap_tasks
+
         fitted.sample_chunks(1, 0, chunk_rows=1, **options)  # validates the options here, once
         tasks = (
-            {
-                "model": folder,
-                "n": n,
-                "seed": int(seed),
-                "chunk_rows": chunk_rows,
-                "index": i,
-                "options": options,
-            }
+            {"model": folder, "n": n, "seed": int(seed), "chunk_rows": chunk_rows, "index": i, "options": options}
             for i in range(n_chunks)
         )
         blocks = imap_tasks(_chunk_task, tasks, workers=workers, scheduler=scheduler)
     else:
         blocks = fitted.sample_chunks(n, seed, chunk_rows=chunk_rows, **options)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial{os.getpid()}")
     t0 = time.perf_counter()
+    n_chunks = _stream(blocks, fitted, names, out, fmt, n, progress)
+    return {
+        "rows": n,
+        "columns": len(names),
+        "chunks": n_chunks,
+        "seconds": time.perf_counter() - t0,
+        "path": str(out),
+        "format": fmt,
+    }
+
+
+def _fitted_model(model, parallel: bool):
+    """``(fitted model, its folder or None)`` of a fitted model or of the folder it was saved to."""
+    from .models import GenerativeModel
+
+    if isinstance(model, GenerativeModel):
+        if parallel:
+            raise ValueError(
+                "model: parallel sampling needs the saved model folder (each worker loads it); save the model "
+                "and pass its path, or use workers=1"
+            )
+        return model, None
+    folder = str(model)
+    return _load_cached(folder), folder
+
+
+def _stream(blocks, fitted, names: list[str], out: Path, fmt: str, n: int, progress: bool) -> int:
+    """Write the chunks to a temporary file beside ``out``, renamed to ``out`` when complete (removed on any
+    error or interrupt); returns the number of chunks."""
+    from tqdm.auto import tqdm
+
+    tmp = out.with_name(f".{out.name}.partial{os.getpid()}")
     writer = _Writer(tmp, fmt)
     bar = tqdm(total=n, unit="rows", unit_scale=True, desc="sampling", disable=None if progress else True)
     n_chunks = 0
@@ -217,11 +229,4 @@ def write_sample(
         raise
     finally:
         bar.close()
-    return {
-        "rows": n,
-        "columns": len(names),
-        "chunks": n_chunks,
-        "seconds": time.perf_counter() - t0,
-        "path": str(out),
-        "format": fmt,
-    }
+    return n_chunks

@@ -6,6 +6,7 @@ import pytest
 
 from heavytail_diffusion.errors import DataError, ModelFileError
 from heavytail_diffusion.models import list_models, load_model, make_model
+from heavytail_diffusion.models.atoms import AtomInflated, make_atom_inflated, split_atom
 
 FAST = {"train_steps": 30, "progress": False, "sigma_T": 0.5}
 PARAMS = {
@@ -15,7 +16,7 @@ PARAMS = {
     "edm": {"train_steps": 30, "progress": False, "steps": 4},
     "t-edm": {"train_steps": 30, "progress": False, "steps": 4, "nu": 4.0},
     "flow": {"flow_steps": 20, "progress": False},
-    "evt-copula": {},
+    "evt-t-copula": {},
 }
 
 
@@ -36,7 +37,7 @@ def test_registry_lists_the_method_and_every_baseline():
         "oracle-start",
         "flow",
         "t-edm",
-        "evt-copula",
+        "evt-t-copula",
     } <= names
 
 
@@ -47,7 +48,8 @@ def test_fit_sample_save_load(name, data, tmp_path):
     assert Y.shape == (400, 2) and np.isfinite(Y).all()
     np.testing.assert_array_equal(Y, model.sample(400, seed=3))  # same seed, same rows
     assert not np.array_equal(Y, model.sample(400, seed=4))
-    assert model.nfe >= 0 and model.fit_seconds_ > 0
+    steps = getattr(model, "steps", None)  # Heun: 2 steps - 1 network evaluations; closed-form models: 0
+    assert model.nfe == (0 if steps is None else 2 * steps - 1) and model.fit_seconds_ > 0
     model.save(tmp_path / name)
     loaded = load_model(tmp_path / name)
     np.testing.assert_array_equal(loaded.sample(400, seed=3), Y)
@@ -62,20 +64,37 @@ def test_truncated_nfe_and_sampler_options(data):
     with pytest.raises(ValueError, match="unknown sampler"):
         model.sample(5, sampler="rk4")
     with pytest.raises(ValueError, match="does not take sampling option"):
-        make_model("evt-copula").fit(data).sample(5, steps=3)
+        make_model("evt-t-copula").fit(data).sample(5, steps=3)
 
 
-def test_auto_sigma_T_is_positive(data):
+def test_auto_sigma_T_is_the_dip_test_level_or_the_floor(data):
+    """Unimodal Student-t rows: sigma_T is the larger of the dip-test level and the floor min_sigma_T = 0.5.
+    Two modes at -5 and +5 (sd 0.3; at +-1.0 after standard scaling): the two modes of x + sigma eps merge
+    near sigma = 1, and the dip test puts sigma_T there (0.87-1.3 over selection seeds), well above the floor
+    (a sigma_T stuck at the floor, or a floor applied to a larger level, fails here)."""
     model = make_model("truncated", train_steps=20, progress=False).fit(data)
-    assert model.sigma_T_ > 0 and model.sigma_T_selection_ is not None
+    assert model.sigma_T_selection_ is not None
+    assert model.sigma_T_ == max(model.sigma_T_selection_.sigma_T, 0.5)
+    rng = np.random.default_rng(0)
+    n = 400
+    modes = np.where(rng.random(n) < 0.5, -5.0, 5.0) + 0.3 * rng.standard_normal(n)
+    X = np.column_stack([modes, rng.standard_normal(n)])
+    bimodal = make_model("truncated", preprocessing="standard", train_steps=20, progress=False).fit(X)
+    assert bimodal.sigma_T_ == bimodal.sigma_T_selection_.sigma_T  # the dip-test level itself
+    assert 0.7 < bimodal.sigma_T_ < 2.0 and bimodal.sigma_T_ > bimodal.min_sigma_T
 
 
 def test_oracle_start_uses_the_true_sampler(data):
+    calls = []
+
     def oracle(n, seed):
+        calls.append(n)
         return np.random.default_rng(seed).standard_t(3, size=(n, 2))
 
     model = make_model("oracle-start", oracle=oracle, **FAST).fit(data)
-    assert np.isfinite(model.sample(100, seed=0)).all()
+    calls.clear()
+    Y = model.sample(100, seed=0)
+    assert calls == [100] and Y.shape == (100, 2)  # the start is drawn from the oracle, once per draw
     with pytest.raises(ValueError, match="cannot be saved"):
         model.save("unused")
     with pytest.raises(ValueError, match="oracle"):
@@ -90,13 +109,13 @@ def test_bad_names_params_and_inputs(data, tmp_path):
     bad = data.to_numpy().copy()
     bad[5, 1] = np.nan
     with pytest.raises(DataError, match=r"column 'x1' has a missing value.*array index 5"):
-        make_model("evt-copula").fit(bad)
+        make_model("evt-t-copula").fit(bad)
     with pytest.raises(DataError, match="constant"):
-        make_model("evt-copula").fit(np.column_stack([data["a"], np.ones(len(data))]))
+        make_model("evt-t-copula").fit(np.column_stack([data["a"], np.ones(len(data))]))
     with pytest.raises(DataError, match="rows"):
-        make_model("evt-copula").fit(data.iloc[:10])
+        make_model("evt-t-copula").fit(data.iloc[:10])
     with pytest.raises(RuntimeError, match="not fitted"):
-        make_model("evt-copula").sample(5)
+        make_model("evt-t-copula").sample(5)
     with pytest.raises(ValueError, match="sigma_T"):
         make_model("truncated", sigma_T=-1.0, progress=False).fit(data)
     with pytest.raises(ValueError, match="nu > 2"):
@@ -104,7 +123,7 @@ def test_bad_names_params_and_inputs(data, tmp_path):
 
 
 def test_corrupt_model_folder(data, tmp_path):
-    model = make_model("evt-copula").fit(data)
+    model = make_model("evt-t-copula").fit(data)
     model.save(tmp_path / "m")
     (tmp_path / "m" / "tensors.pt").write_bytes(b"garbage")
     with pytest.raises(ModelFileError, match="checksum"):
@@ -113,7 +132,7 @@ def test_corrupt_model_folder(data, tmp_path):
 
 def test_log_preprocessing_keeps_samples_positive():
     X = np.exp(np.random.default_rng(1).standard_normal((200, 2)) * 2)
-    model = make_model("evt-copula", preprocessing="log").fit(X)
+    model = make_model("evt-t-copula", preprocessing="log").fit(X)
     assert (model.sample(1000, seed=0) > 0).all()
 
 
@@ -183,13 +202,13 @@ def test_samples_stay_in_the_support_of_a_zero_inflated_table(name, mixed, tmp_p
 
 @pytest.mark.filterwarnings("ignore")
 def test_atom_frequencies_and_their_dependence_are_kept(mixed):
-    """evt-copula (no training noise) on the zero-inflated table: the atom shares and the share of zero
+    """evt-t-copula (no training noise) on the zero-inflated table: the atom shares and the share of zero
     profits among the largest building losses are the data's (true 0.22; the imputed atom positions keep
     it, a random position inside the atom block gave 0.40)."""
     from heavytail_diffusion.benchmarks import get_benchmark
 
     frame = get_benchmark("zi-claims").sample_frame(3000, seed=0)
-    Y = make_model("evt-copula").fit(frame).sample_frame(20000, seed=1)
+    Y = make_model("evt-t-copula").fit(frame).sample_frame(20000, seed=1)
     for col in ("building", "contents", "profits"):
         assert abs(np.mean(Y[col] == 0) - np.mean(frame[col] == 0)) < 0.02, col
     top = Y["building"] > Y["building"].quantile(0.95)
@@ -197,16 +216,16 @@ def test_atom_frequencies_and_their_dependence_are_kept(mixed):
 
 
 def test_declared_schema_is_honoured(mixed):
-    model = make_model("evt-copula", schema={"building": "bounded:lower=0,upper=500"}).fit(mixed)
+    model = make_model("evt-t-copula", schema={"building": "bounded:lower=0,upper=500"}).fit(mixed)
     assert model.schema_["building"].kind == "bounded" and model.schema_["building"].upper == 500
     assert model.sample(4000, seed=0)[:, 0].max() <= 500
     with pytest.raises(DataError, match="no column named 'nope'"):
-        make_model("evt-copula", schema={"nope": "real"}).fit(mixed)
+        make_model("evt-t-copula", schema={"nope": "real"}).fit(mixed)
 
 
 def test_table_without_atoms_keeps_the_random_stream(data):
     """A real-valued table: the encoder is the identity and the model's draws are those of a plain fit."""
-    m = make_model("evt-copula").fit(data)
+    m = make_model("evt-t-copula").fit(data)
     assert m.encoder_.channel_names_ == ("a", "b") and m.preprocessor_.methods_ == ("robust", "robust")
 
 
@@ -223,6 +242,119 @@ def test_zero_settings_are_errors_not_defaults(data, params, match):
 
 
 def test_sample_rejects_a_boolean_row_count(data):
-    model = make_model("evt-copula").fit(data)
+    model = make_model("evt-t-copula").fit(data)
     with pytest.raises(ValueError, match="n must be an integer"):
         model.sample(True)
+
+
+# ---- atoms: split_atom and the deprecated AtomInflated (moved from realdata) ------------------------------
+def test_split_atom_1d_and_2d():
+    p0, rest = split_atom([0.0, 0.0, 0.3, 0.0, 1.2])
+    assert p0 == pytest.approx(0.6)
+    assert rest.tolist() == [0.3, 1.2]
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [2.0, 3.0], [0.0, 0.0]])
+    p0, rest = split_atom(X)
+    assert p0 == pytest.approx(0.5)
+    assert rest.shape == (2, 2) and rest[0].tolist() == [0.0, 1.0]
+    p0, rest = split_atom([1e-9, 1.0, 2.0], tol=1e-6)
+    assert p0 == pytest.approx(1 / 3) and rest.tolist() == [1.0, 2.0]
+
+
+def test_split_atom_errors():
+    with pytest.raises(DataError, match="x"):
+        split_atom([0.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="tol"):
+        split_atom([0.0, 1.0], tol=-1)
+    with pytest.raises(DataError, match="dimensions"):
+        split_atom(np.zeros((2, 2, 2)))
+
+
+@pytest.mark.filterwarnings("ignore:AtomInflated / make_atom_inflated are deprecated:DeprecationWarning")
+def test_atom_inflated_closed_form_base():
+    rng = np.random.default_rng(0)
+    n = 3000
+    wet = rng.pareto(3.0, n) + 0.01
+    x = np.where(rng.random(n) < 0.7, 0.0, wet)
+    m = make_atom_inflated("evt-t-copula", 0.0, preprocessing="log", seed=1).fit(x)
+    assert isinstance(m, AtomInflated)
+    assert m.p_atom_ == pytest.approx(np.mean(x == 0))
+    assert m.n_atom_ + m.n_rest_ == n
+    y = m.sample(20000, seed=2)
+    assert y.shape == (20000, 1)
+    assert np.mean(y == 0) == pytest.approx(m.p_atom_, abs=0.015)
+    assert np.all(y[y != 0] > 0)  # log preprocessing of the wet part keeps amounts positive
+    # the wet-day law matches the training wet days in the body
+    assert np.median(y[y != 0]) == pytest.approx(np.median(x[x != 0]), rel=0.15)
+    # reproducible and seed-dependent
+    assert np.array_equal(m.sample(100, seed=5), m.sample(100, seed=5))
+    assert not np.array_equal(m.sample(100, seed=5), m.sample(100, seed=6))
+    assert m.nfe == 0 and "AtomInflated" in repr(m)
+    with pytest.raises(ValueError, match="cannot be saved"):
+        m.save("/tmp/never")
+
+
+@pytest.mark.filterwarnings("ignore:AtomInflated / make_atom_inflated are deprecated:DeprecationWarning")
+def test_atom_inflated_dequantize_rounded_data():
+    # rain-like: 70% zeros, amounts recorded to 0.01 with many ties at 0.01 (a GPD lower tail of one value)
+    rng = np.random.default_rng(1)
+    n = 4000
+    amounts = np.maximum(np.round(rng.pareto(4.0, n) * 0.3, 2), 0.01)
+    x = np.where(rng.random(n) < 0.7, 0.0, amounts)
+    m = make_atom_inflated("evt-t-copula", 0.0, dequantize=True, preprocessing="log", seed=0).fit(x)
+    y = m.sample(5000, seed=1)[:, 0]
+    wet = y[y != 0]
+    assert np.all(wet > 0.0)
+    assert np.unique(wet).size == wet.size  # continuous amounts
+    assert np.quantile(wet, 0.9) == pytest.approx(np.quantile(x[x != 0], 0.9), rel=0.2)
+    # jitter that would cross the atom is refused
+    with pytest.raises(DataError, match="reach the atom"):
+        make_atom_inflated("evt-t-copula", 0.0, dequantize=True).fit(np.r_[np.zeros(10), np.arange(0.2, 40.0)])
+
+
+@pytest.mark.filterwarnings("ignore:AtomInflated / make_atom_inflated are deprecated:DeprecationWarning")
+def test_atom_inflated_errors():
+    with pytest.raises(ValueError, match="unknown model"):
+        make_atom_inflated("no-such-model")
+    with pytest.raises(ValueError, match="no parameter"):
+        make_atom_inflated("evt-t-copula", bogus=1)
+    with pytest.raises(DataError, match="differ from the atom"):
+        make_atom_inflated("evt-t-copula").fit(np.r_[np.zeros(100), np.arange(1.0, 6.0)])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        make_atom_inflated("evt-t-copula").sample(5)
+
+
+def test_make_atom_inflated_warns_that_the_schema_replaces_it():
+    with pytest.warns(DeprecationWarning, match=r"schema=\{'col': 'positive:atoms=1e6'\}"):
+        m = make_atom_inflated("evt-t-copula")
+    assert isinstance(m, AtomInflated)
+    with pytest.warns(DeprecationWarning, match="AtomInflated / make_atom_inflated are deprecated"):
+        AtomInflated("evt-t-copula")
+
+
+# ---- one name, one meaning: the model evt-t-copula was named evt-copula ----------------------------------
+def test_the_old_model_name_evt_copula_still_works_with_a_warning(data, tmp_path):
+    import json
+
+    from heavytail_diffusion.models import EVTCopulaBaseline, check_model_names
+
+    with pytest.warns(DeprecationWarning, match="'evt-copula' is deprecated; use 'evt-t-copula'"):
+        old = make_model("evt-copula", seed=2)
+    assert type(old) is EVTCopulaBaseline and old.name == "evt-t-copula"
+    assert list(list_models()["name"]).count("evt-t-copula") == 1 and "evt-copula" not in set(list_models()["name"])
+    with pytest.warns(DeprecationWarning, match="use 'evt-t-copula'"):
+        assert check_model_names("truncated,evt-copula") == ["truncated", "evt-t-copula"]
+    with pytest.raises(ValueError, match="twice"), pytest.warns(DeprecationWarning):
+        check_model_names(["evt-copula", "evt-t-copula"])
+    # the model fits the prior evt-t-copula (a Student-t copula), not the prior named evt-copula (empirical)
+    old.fit(data)
+    assert old.prior_.copula == "t" and old.prior_name == "evt-t-copula"
+    # a folder saved under the old name (as earlier versions wrote it) loads, with the warning
+    old.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert manifest["model"] == "evt-t-copula"
+    manifest["model"] = "evt-copula"
+    manifest["config"]["model"]["name"] = "evt-copula"  # earlier versions stored this prior name too
+    (tmp_path / "m" / "model.json").write_text(json.dumps(manifest))
+    with pytest.warns(DeprecationWarning, match="use 'evt-t-copula'"):
+        back = load_model(tmp_path / "m")
+    np.testing.assert_array_equal(back.sample(200, seed=1), old.sample(200, seed=1))

@@ -9,7 +9,7 @@ from heavytail_diffusion.report import METRICS, compare, score_samples, write_re
 from heavytail_diffusion.scorecard import FAMILIES
 
 FAST = {"flow": {"flow_steps": 20}}
-MODELS = ["evt-copula", "flow"]
+MODELS = ["evt-t-copula", "flow"]
 
 
 def _data(n=400, seed=0):
@@ -105,17 +105,17 @@ def test_every_model_failing_is_reported_not_a_traceback(tmp_path):
 
 
 def test_same_seed_same_result():
-    a = compare(_data(120), ["evt-copula"], n_splits=2, n_samples=200, seed=3, quick=True, progress=False)
-    b = compare(_data(120), ["evt-copula"], n_splits=2, n_samples=200, seed=3, quick=True, progress=False)
+    a = compare(_data(120), ["evt-t-copula"], n_splits=2, n_samples=200, seed=3, quick=True, progress=False)
+    b = compare(_data(120), ["evt-t-copula"], n_splits=2, n_samples=200, seed=3, quick=True, progress=False)
     np.testing.assert_array_equal(a.test, b.test)
-    np.testing.assert_array_equal(a.samples["evt-copula"], b.samples["evt-copula"])
+    np.testing.assert_array_equal(a.samples["evt-t-copula"], b.samples["evt-t-copula"])
     keep = [c for c in a.per_split.columns if not c.endswith("seconds")]  # timings differ
     pd.testing.assert_frame_equal(a.per_split[keep], b.per_split[keep])
 
 
 def test_time_split_holds_out_blocks():
     res = compare(
-        _data(200), ["evt-copula"], n_splits=3, split="time", n_samples=200, quick=True, progress=False
+        _data(200), ["evt-t-copula"], n_splits=3, split="time", n_samples=200, quick=True, progress=False
     )
     X = _data(200).to_numpy()
     np.testing.assert_array_equal(res.test, X[:60])  # first block: the first 60 rows
@@ -128,7 +128,7 @@ def test_time_split_orders_rows_by_the_time_column_of_the_schema():
     perm = np.random.default_rng(5).permutation(200)
     shuffled = df.iloc[perm].reset_index(drop=True).assign(date=dates[perm])  # rows out of time order
     with pytest.warns(UserWarning, match="not modelled"):
-        res = compare(shuffled, ["evt-copula"], n_splits=3, split="time", n_samples=200, quick=True,
+        res = compare(shuffled, ["evt-t-copula"], n_splits=3, split="time", n_samples=200, quick=True,
                       progress=False)  # fmt: skip
     assert res.columns == ("ret", "claim")  # the date column is not scored
     # first block: the 60 earliest dates, whatever their row positions
@@ -146,22 +146,22 @@ def test_preprocessing_is_passed_only_when_given(monkeypatch):
         return real(task)
 
     monkeypatch.setattr(report, "_fit_sample_task", spy)
-    compare(_data(120), ["evt-copula"], n_splits=1, n_samples=100, quick=True, progress=False)
+    compare(_data(120), ["evt-t-copula"], n_splits=1, n_samples=100, quick=True, progress=False)
     assert "preprocessing" not in seen[-1]
-    compare(_data(120), ["evt-copula"], n_splits=1, n_samples=100, quick=True, progress=False,
+    compare(_data(120), ["evt-t-copula"], n_splits=1, n_samples=100, quick=True, progress=False,
             preprocessing="robust")  # fmt: skip
     assert seen[-1]["preprocessing"] == "robust"
 
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="unknown model.*'nope'"):
-        compare(_data(), ["evt-copula", "nope"])
+        compare(_data(), ["evt-t-copula", "nope"])
     with pytest.raises(DataError, match="missing"):
-        compare(_data(), ["evt-copula"], columns=["ret", "missing"])
+        compare(_data(), ["evt-t-copula"], columns=["ret", "missing"])
     with pytest.raises(ValueError, match="test_fraction"):
-        compare(_data(), ["evt-copula"], test_fraction=1.5)
+        compare(_data(), ["evt-t-copula"], test_fraction=1.5)
     with pytest.raises(ValueError, match="not being compared"):
-        compare(_data(), ["evt-copula"], model_params={"edm": {"steps": 5}})
+        compare(_data(), ["evt-t-copula"], model_params={"edm": {"steps": 5}})
 
 
 @pytest.fixture(scope="module")
@@ -222,10 +222,13 @@ def test_score_samples_matches_columns_by_name():
 
 
 def test_peer_names_without_their_package_give_an_install_hint(monkeypatch):
-    from heavytail_diffusion import peers, report
-    from heavytail_diffusion.models import MODELS
+    from heavytail_diffusion import report
+    from heavytail_diffusion.models import (
+        MODELS,
+        peers,  # the module register_peers lives in
+    )
 
     monkeypatch.setattr(peers, "available_peers", list)
     monkeypatch.delitem(MODELS, "sdv-ctgan", raising=False)
     with pytest.raises(ValueError, match=r"need the package\(s\) \['sdv'\].*\[peers\]"):
-        report._check_models(["evt-copula", "sdv-ctgan"])
+        report._check_models(["evt-t-copula", "sdv-ctgan"])

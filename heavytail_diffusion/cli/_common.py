@@ -8,6 +8,7 @@ import json
 import math
 import os
 import typing
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ __all__ = [
     "add_columns_argument",
     "add_force_argument",
     "check_output",
+    "current_model_name",
+    "model_names",
     "parse_key_values",
     "parse_model_params",
     "positive_int",
@@ -24,6 +27,37 @@ __all__ = [
     "table_options",
     "to_jsonable",
 ]
+
+
+def model_names(names):
+    """:func:`~heavytail_diffusion.models.check_model_names` for the command line: deprecated names are
+    replaced by their current name with a warning that is always shown (Python hides DeprecationWarning
+    outside ``__main__`` by default).
+
+    Parameters
+    ----------
+    names : str or list of str
+        One name, a comma-separated string of names, or a list.
+
+    Returns
+    -------
+    list of str
+        The current names.
+    """
+    from ..models import check_model_names
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DeprecationWarning)
+        return check_model_names(names)
+
+
+def current_model_name(name: str) -> str:
+    """The current name of the model ``name``: a deprecated name is replaced, with a warning always shown."""
+    from ..models import canonical_model_name
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DeprecationWarning)
+        return canonical_model_name(name, stacklevel=2)
 
 
 def add_columns_argument(parser) -> None:

@@ -9,6 +9,7 @@ from ._common import (
     add_columns_argument,
     add_force_argument,
     check_output,
+    model_names,
     parse_model_params,
     print_json,
     table_options,
@@ -22,7 +23,7 @@ HELP = "fit several generators on repeated train/test splits and rank their tail
 _EPILOG = """\
 examples:
   heavytail compare "$(heavytail datasets --path lossalae)" --quick --out /tmp/r
-  heavytail compare claims.csv --models truncated,edm,evt-copula --columns Loss,ALAE --out report/
+  heavytail compare claims.csv --models truncated,edm,evt-t-copula --columns Loss,ALAE --out report/
   heavytail compare returns.csv --split time --splits 5 --models truncated,sdv-ctgan --out report/ --json
 
 Each of --splits splits (default 5; --split random or time-ordered blocks) holds out --test-fraction of the
@@ -77,14 +78,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _model_params(items: list[str] | None, names: list[str] | None) -> dict:
-    from ..models import MODELS
+    import warnings
+
+    from ..models import MODELS, canonical_model_name
 
     out: dict = {}
     for item in items or []:
         if ":" not in item.split("=", 1)[0]:
             raise ValueError(f"--param expects MODEL:KEY=VALUE, got {item!r}")
         model, kv = item.split(":", 1)
-        model = model.strip()
+        with warnings.catch_warnings():  # --models already warned about a deprecated name
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = canonical_model_name(model.strip())
         if model not in MODELS:
             raise ValueError(f"--param names unknown model {model!r}")
         out.setdefault(model, {}).update(parse_model_params([kv], MODELS[model], "--param"))
@@ -121,9 +126,9 @@ def run(args) -> int:
     import warnings
 
     from ..data import load_table
-    from ..report import _check_models, compare, write_report
+    from ..report import compare, write_report
 
-    models = _check_models(args.models) if args.models is not None else None  # fail before loading anything
+    models = model_names(args.models) if args.models is not None else None  # fail before loading anything
     params = _model_params(args.param, models)
     out = check_output(args.out, force=args.force, inputs=[args.file], kind="folder")
     table = load_table(args.file, columns=args.columns, dropna=args.dropna, **table_options(args))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 
-from ._common import add_columns_argument, add_force_argument, check_output, parse_model_params, table_options
+from ._common import (
+    add_columns_argument,
+    add_force_argument,
+    check_output,
+    current_model_name,
+    parse_model_params,
+    table_options,
+)
 
 NAME = "fit"
 HELP = "fit a generator (default: truncated diffusion) to a CSV/TSV/parquet file and save it to a folder"
@@ -57,10 +64,11 @@ class _ListModels(argparse.Action):
 
 def _model_class(name: str):
     """The registered generator class ``name`` (ValueError listing the names otherwise)."""
-    from ..models import MODELS, list_models
+    from ..models import MODELS, canonical_model_name, list_models
 
-    names = list(list_models()["name"])  # importing the registry
+    name = canonical_model_name(name)
     if name not in MODELS:
+        names = list(list_models()["name"])
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(names)} (see --list-models)")
     return MODELS[name]
 
@@ -83,6 +91,7 @@ def run(args) -> int:
     from ..models import make_model
     from ..persistence import folder_lock
 
+    args.model = current_model_name(args.model)  # a deprecated name: its current one, with a warning
     params = parse_model_params(args.param, _model_class(args.model))
     params["seed"] = args.seed
     if args.sigma_T is not None:

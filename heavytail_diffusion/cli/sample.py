@@ -48,11 +48,15 @@ def add_arguments(p) -> None:
 
 def _load(path: str):
     """``load_model(path)``, with the folder named in every error about its content."""
+    import warnings
+
     from ..errors import ModelFileError
     from ..models import load_model
 
     try:
-        return load_model(path)
+        with warnings.catch_warnings():  # a folder saved under a deprecated model name: say so
+            warnings.simplefilter("always", DeprecationWarning)
+            return load_model(path)
     except ModelFileError as exc:
         if path in str(exc):
             raise

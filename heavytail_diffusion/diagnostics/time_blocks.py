@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..validation import check_sample
+from ..validation import check_positive_int, check_sample
 
 __all__ = [
     "BLOCKS_PER_YEAR",
     "TimeBlockMaxima",
+    "annual_maxima",
     "as_time",
     "block_maxima_by_time",
     "gev_period_in_blocks",
@@ -272,3 +273,40 @@ def gev_period_in_blocks(period_years, blocks_per_year: int):
     if b == 1:
         return T
     return 1.0 / -np.expm1(np.log1p(-1.0 / T) / b)
+
+
+def annual_maxima(values, years, *, min_obs: int = 1) -> pd.DataFrame:
+    """Maximum of ``values`` per year (or any integer block label), without a DatetimeIndex.
+
+    Parameters
+    ----------
+    values : array-like, shape (n,)
+        Finite observations.
+    years : array-like, shape (n,)
+        Block label of each observation (e.g. the ``year`` column).
+    min_obs : int
+        Years with fewer observations are dropped (e.g. 330 to drop incomplete years of daily data).
+
+    Returns
+    -------
+    DataFrame with columns ``year``, ``maximum``, ``n_obs``, one row per kept year in increasing order.
+
+    Examples
+    --------
+    >>> from heavytail_diffusion.diagnostics.time_blocks import annual_maxima
+    >>> annual_maxima([1.0, 5.0, 2.0, 0.5, 3.0], [2000, 2000, 2000, 2001, 2001])
+       year  maximum  n_obs
+    0  2000      5.0      3
+    1  2001      3.0      2
+    """
+    v = check_sample(values, "values", min_size=1)
+    y = np.asarray(years)
+    if y.shape != v.shape:
+        raise DataError(f"years has shape {y.shape} but values has shape {v.shape}")
+    min_obs = check_positive_int(min_obs, "min_obs")
+    df = pd.DataFrame({"year": y, "v": v}).groupby("year", sort=True)["v"].agg(["max", "size"]).reset_index()
+    df.columns = ["year", "maximum", "n_obs"]
+    kept = df[df["n_obs"] >= min_obs].reset_index(drop=True)
+    if kept.empty:
+        raise DataError(f"no year has at least min_obs = {min_obs} observations")
+    return kept

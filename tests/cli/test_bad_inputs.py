@@ -11,6 +11,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def files(tmp_path_factory):
     # a saved model and broken copies of it
     model = d / "model"
     assert (
-        main(["fit", str(good), "--columns", "loss,alae", "--model", "evt-copula", "--out", str(model)]) == 0
+        main(["fit", str(good), "--columns", "loss,alae", "--model", "evt-t-copula", "--out", str(model)]) == 0
     )
     f["model"] = model
     trunc = d / "model_truncated"
@@ -181,10 +182,10 @@ INPROCESS_CASES = [
     ("fit-header-only", ["fit", "{header_only}", "--out", "{tmp}/m"], ["no data rows"]),
     ("diagnose-empty", ["diagnose", "{empty}"], ["empty.csv", "empty"]),
     ("compare-missing", ["compare", "{missing}", "--out", "{tmp}/r"], ["no_such_file.csv", "not found"]),
-    ("fit-nan", ["fit", "{nan_cell}", "--model", "evt-copula", "--out", "{tmp}/m"], ["column 'alae'", "NaN"]),
+    ("fit-nan", ["fit", "{nan_cell}", "--model", "evt-t-copula", "--out", "{tmp}/m"], ["column 'alae'", "NaN"]),
     ("compare-nan", ["compare", "{nan_cell}", "--out", "{tmp}/r"], ["column 'alae'", "--dropna"]),
     ("diagnose-inf", ["diagnose", "{inf_cell}"], ["column 'loss'", "+inf", "row 7 of the data", "line 8"]),
-    ("fit-inf", ["fit", "{inf_cell}", "--model", "evt-copula", "--out", "{tmp}/m"], ["column 'loss'", "inf"]),
+    ("fit-inf", ["fit", "{inf_cell}", "--model", "evt-t-copula", "--out", "{tmp}/m"], ["column 'loss'", "inf"]),
     (
         "diagnose-text",
         ["diagnose", "{text_cell}", "--columns", "alae"],
@@ -193,11 +194,11 @@ INPROCESS_CASES = [
     ("diagnose-constant", ["diagnose", "{constant}"], ["column 'const'", "constant"]),
     (
         "fit-constant",
-        ["fit", "{constant}", "--model", "evt-copula", "--out", "{tmp}/m"],
+        ["fit", "{constant}", "--model", "evt-t-copula", "--out", "{tmp}/m"],
         ["column 'const'", "constant"],
     ),
     ("diagnose-five-rows", ["diagnose", "{five_rows}"], ["only 5 rows", "at least 20"]),
-    ("fit-five-rows", ["fit", "{five_rows}", "--model", "evt-copula", "--out", "{tmp}/m"], ["only 5 rows"]),
+    ("fit-five-rows", ["fit", "{five_rows}", "--model", "evt-t-copula", "--out", "{tmp}/m"], ["only 5 rows"]),
     ("diagnose-duplicates", ["diagnose", "{duplicate_names}"], ["duplicate column name 'loss'"]),
     ("fit-duplicates", ["fit", "{duplicate_names}", "--out", "{tmp}/m"], ["duplicate column name 'loss'"]),
     (
@@ -256,12 +257,12 @@ INPROCESS_CASES = [
     ),
     (
         "fit-unknown-param",
-        ["fit", "{good}", "--model", "evt-copula", "--param", "depth=3", "--out", "{tmp}/m"],
+        ["fit", "{good}", "--model", "evt-t-copula", "--param", "depth=3", "--out", "{tmp}/m"],
         ["no parameter(s) ['depth']"],
     ),
     (
         "fit-log-negative",
-        ["fit", "{good}", "--preprocessing", "log", "--model", "evt-copula", "--out", "{tmp}/m"],
+        ["fit", "{good}", "--preprocessing", "log", "--model", "evt-t-copula", "--out", "{tmp}/m"],
         ["column 'alae'", "non-positive", "'log'"],
     ),
     ("fit-bad-preprocessing", ["fit", "{good}", "--preprocessing", "cube", "--out", "{tmp}/m"], ["'cube'"]),
@@ -350,11 +351,11 @@ def fit_calls(monkeypatch):
     [
         (["sample", "{model}", "-n", "5", "--out", "{good}"], "good", ["already exists", "--force"]),
         (["sample", "{model}", "-n", "5", "--out", "{model}/model.json"], "model", ["would overwrite the input"]),
-        (["fit", "{good}", "--model", "evt-copula", "--out", "{model}"], "model", ["already exists", "--force"]),
-        (["fit", "{good}", "--model", "evt-copula", "--out", "{good}"], "good", ["would overwrite the input"]),
-        (["fit", "{good}", "--model", "evt-copula", "--out", "{directory}", "--force"], "good",
+        (["fit", "{good}", "--model", "evt-t-copula", "--out", "{model}"], "model", ["already exists", "--force"]),
+        (["fit", "{good}", "--model", "evt-t-copula", "--out", "{good}"], "good", ["would overwrite the input"]),
+        (["fit", "{good}", "--model", "evt-t-copula", "--out", "{directory}", "--force"], "good",
          ["would overwrite the input"]),
-        (["fit", "{good}", "--model", "evt-copula", "--out", "{empty}/m"], "good", ["is a file, not a folder"]),
+        (["fit", "{good}", "--model", "evt-t-copula", "--out", "{empty}/m"], "good", ["is a file, not a folder"]),
     ],
     ids=["sample-over-data", "sample-into-model", "fit-over-model", "fit-over-input", "fit-over-input-folder",
          "fit-under-a-file"],
@@ -374,7 +375,7 @@ def test_force_replaces_an_existing_output_but_never_a_non_model_folder(files, t
     assert pd.read_csv(out).shape == (4, 2)
     model = tmp_path / "m"
     shutil.copytree(files["model"], model)
-    argv = ["fit", str(files["good"]), "--columns", "loss,alae", "--model", "evt-copula", "--out", str(model)]
+    argv = ["fit", str(files["good"]), "--columns", "loss,alae", "--model", "evt-t-copula", "--out", str(model)]
     assert main([*argv, "--param", "copula=gaussian", "--force"]) == 0
     assert json.loads((model / "model.json").read_text())["config"]["params"]["copula"] == "gaussian"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "s.csv"]  # no temporary folder or lock left
@@ -396,7 +397,7 @@ def test_a_second_fit_to_a_folder_being_written_fails_at_once(files, tmp_path, c
     with folder_lock(out):  # another writer (here: another thread) holds the folder
         t = threading.Thread(
             target=lambda: rcs.append(
-                main(["fit", str(files["good"]), "--model", "evt-copula", "--out", str(out)])
+                main(["fit", str(files["good"]), "--model", "evt-t-copula", "--out", str(out)])
             )
         )
         t.start()
@@ -458,7 +459,7 @@ def test_param_strings_are_kept_where_the_parameter_is_a_string():
 
 def test_fit_with_preprocessing_none_param_works(files, tmp_path):
     out = tmp_path / "m"
-    argv = ["fit", str(files["good"]), "--columns", "loss,alae", "--model", "evt-copula"]
+    argv = ["fit", str(files["good"]), "--columns", "loss,alae", "--model", "evt-t-copula"]
     assert main([*argv, "--param", "preprocessing=none", "--out", str(out)]) == 0
     assert json.loads((out / "model.json").read_text())["config"]["preprocessor"]["methods"] == [
         "none",
@@ -478,7 +479,7 @@ def test_fit_list_models_exists_and_help_points_to_it(capsys):
     with pytest.raises(SystemExit) as info:
         main(["fit", "--list-models"])
     out = capsys.readouterr().out
-    assert info.value.code == 0 and "evt-copula" in out and "truncated" in out and "parameters:" in out
+    assert info.value.code == 0 and "evt-t-copula" in out and "truncated" in out and "parameters:" in out
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
     assert "--list-models" in capsys.readouterr().out
@@ -564,3 +565,20 @@ def test_formula_column_names_are_neutralised_in_the_csv_header(files, tmp_path,
     assert list(pd.read_csv(out).columns) == ["../../etc/passwd", "'=cmd|' /C calc'!A0"]
     assert any("formula character" in m for m in said)  # one WARNING line in the CLI
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv", "tampered"]  # nothing written elsewhere
+
+
+def test_fit_and_sample_accept_the_old_model_name_with_a_warning(files, tmp_path, capsys, caplog):
+    """``--model evt-copula`` (the name of evt-t-copula before it was renamed): fitted and saved under the
+    new name, with the deprecation shown (stderr, through logging); `fit --list-models` lists the model once."""
+    out = tmp_path / "m"
+    argv = ["fit", str(files["good"]), "--columns", "loss,alae", "--model", "evt-copula", "--out", str(out)]
+    with warnings.catch_warnings(record=True) as rec:  # shown via logging, or recorded here (pytest's state)
+        assert main(argv) == 0
+    cap = capsys.readouterr()
+    shown = cap.err + caplog.text + " ".join(str(w.message) for w in rec)
+    assert "'evt-copula' is deprecated; use 'evt-t-copula'" in shown and "fitted 'evt-t-copula'" in cap.out
+    assert json.loads((out / "model.json").read_text())["model"] == "evt-t-copula"
+    with pytest.raises(SystemExit):
+        main(["fit", "--list-models"])
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
+    assert listed.count("evt-t-copula") == 1 and "evt-copula" not in listed

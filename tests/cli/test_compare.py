@@ -1,6 +1,7 @@
 """Tests of `heavytail compare`: scorecard report, JSON output, one-line errors with exit status 2."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,27 +19,33 @@ def csv(tmp_path_factory):
     return path
 
 
-def test_compare_writes_report(csv, tmp_path, capsys):
+def test_compare_writes_report(csv, tmp_path, capsys, caplog):
     out = tmp_path / "rep"
     args = [str(csv), "--columns", "a,b", "--models", "evt-copula,flow", "--param", "flow:flow_steps=15"]
-    rc = main(
-        [
-            "compare",
-            *args,
-            "--quick",
-            "--splits",
-            "2",
-            "--workers",
-            "1",
-            "--n-samples",
-            "500",
-            "--out",
-            str(out),
-        ]
-    )
-    text = capsys.readouterr().out
+    with warnings.catch_warnings(record=True) as rec:  # shown via logging, or recorded here (pytest's state)
+        rc = main(
+            [
+                "compare",
+                *args,
+                "--quick",
+                "--splits",
+                "2",
+                "--workers",
+                "1",
+                "--n-samples",
+                "500",
+                "--out",
+                str(out),
+            ]
+        )
+    cap = capsys.readouterr()
+    text = cap.out
     assert rc == 0
-    assert "report:" in text and "evt-copula" in text and "(noise floor)" in text and "Over 2 splits" in text
+    shown = cap.err + caplog.text + " ".join(str(w.message) for w in rec)
+    assert "'evt-copula' is deprecated; use 'evt-t-copula'" in shown  # the old name: accepted, with a warning
+    assert (
+        "report:" in text and "evt-t-copula" in text and "(noise floor)" in text and "Over 2 splits" in text
+    )
     assert "warning: only 90 test rows" in text
     for f in (
         "metrics.csv",
@@ -50,15 +57,15 @@ def test_compare_writes_report(csv, tmp_path, capsys):
         "chi_a_b.png",
     ):
         assert (out / f).is_file(), f
-    assert set(pd.read_csv(out / "metrics.csv").model) == {"evt-copula", "flow"}
+    assert set(pd.read_csv(out / "metrics.csv").model) == {"evt-t-copula", "flow"}
 
 
 def test_compare_json(csv, tmp_path, capsys):
-    rc = main(["compare", str(csv), "--columns", "a,b", "--models", "evt-copula", "--quick", "--n-samples", "300",
+    rc = main(["compare", str(csv), "--columns", "a,b", "--models", "evt-t-copula", "--quick", "--n-samples", "300",
                "--splits", "2", "--workers", "1", "--out", str(tmp_path / "r"), "--json"])  # fmt: skip
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
-    assert [r["model"] for r in doc["summary"]] == ["evt-copula"]
+    assert [r["model"] for r in doc["summary"]] == ["evt-t-copula"]
     assert {m["metric"] for m in doc["metrics"]} >= {"survival_area", "hill_xi", "max_sliced_w2_slog", "chi"}
     # 2 splits were scored (not only recorded: the info echoed the argument), 90 test rows each (0.3 of 300)
     assert sorted({m["split"] for m in doc["metrics"]}) == [0, 1] and doc["info"]["n_test"] == 90
@@ -75,10 +82,10 @@ def test_compare_every_model_failing_is_not_a_traceback(csv, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--models", "evt-copula,bogus"], "unknown model(s) ['bogus']"),
+        (["--models", "evt-t-copula,bogus"], "unknown model(s) ['bogus']"),
         (["--columns", "a,nope"], "nope"),
-        (["--models", "evt-copula", "--param", "steps=3"], "MODEL:KEY=VALUE"),
-        (["--models", "evt-copula", "--param", "flow:flow_steps=abc"], "flow_steps"),
+        (["--models", "evt-t-copula", "--param", "steps=3"], "MODEL:KEY=VALUE"),
+        (["--models", "evt-t-copula", "--param", "flow:flow_steps=abc"], "flow_steps"),
     ],
 )
 def test_errors_are_one_line(csv, tmp_path, capsys, extra, message):
