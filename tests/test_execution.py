@@ -79,7 +79,7 @@ def cluster_address(tmp_path_factory):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     X = get_benchmark("ht2d").sample(1200, seed=3)
-    evt = make_model("evt-copula", seed=0).fit(X)
+    evt = make_model("evt-t-copula", seed=0).fit(X)
     trunc = make_model("truncated", quick=True, train_steps=30, progress=False, seed=0).fit(X)
     folder = tmp_path_factory.mktemp("model") / "truncated"
     trunc.save(folder)

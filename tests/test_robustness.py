@@ -40,7 +40,7 @@ from heavytail_diffusion.preprocessing import Preprocessor
 
 N = 300
 FAST = {
-    "evt-copula": {},
+    "evt-t-copula": {},
     "truncated": {"train_steps": 30, "sigma_T": 0.5, "progress": False},
     "gaussian-start": {"train_steps": 30, "sigma_T": 0.5, "progress": False},
     "flow": {"flow_steps": 20, "progress": False},
@@ -65,17 +65,17 @@ def _hard_data(name: str) -> np.ndarray:
 # ---- generators on hard data --------------------------------------------------------------------------------
 
 FINITE_CASES = [
-    ("cauchy", "evt-copula", "robust"),
-    ("cauchy", "evt-copula", "signed-log"),
+    ("cauchy", "evt-t-copula", "robust"),
+    ("cauchy", "evt-t-copula", "signed-log"),
     ("cauchy", "truncated", "robust"),
     ("cauchy", "flow", "robust"),
-    ("pareto-xi1.5", "evt-copula", "robust"),
-    ("pareto-xi1.5", "evt-copula", "log"),
+    ("pareto-xi1.5", "evt-t-copula", "robust"),
+    ("pareto-xi1.5", "evt-t-copula", "log"),
     ("pareto-xi1.5", "truncated", "robust"),
     ("pareto-xi1.5", "truncated", "log"),
     ("pareto-xi1.5", "flow", "robust"),
-    ("span-1e9", "evt-copula", "robust"),
-    ("span-1e9", "evt-copula", "log"),
+    ("span-1e9", "evt-t-copula", "robust"),
+    ("span-1e9", "evt-t-copula", "log"),
     ("span-1e9", "truncated", "log"),
     ("span-1e9", "flow", "log"),
     ("ties", "gaussian-start", "robust"),  # no GPD margins: fits tied data
@@ -104,7 +104,7 @@ def test_generator_gives_finite_samples_on_hard_data(data, model, pre):
 
 
 @pytest.mark.filterwarnings("ignore")
-@pytest.mark.parametrize("model", ["evt-copula", "truncated", "flow"])
+@pytest.mark.parametrize("model", ["evt-t-copula", "truncated", "flow"])
 def test_tied_counts_are_modelled_as_integers(model):
     """Counts with 80% ties (the GPD margins once failed on them): the schema makes them ``integer``, the
     encoder dequantises them, and the samples are nonnegative integers with the big tie at its frequency."""
@@ -119,11 +119,11 @@ def test_tied_counts_are_modelled_as_integers(model):
 
 @pytest.mark.filterwarnings("ignore")
 def test_the_suggested_fix_for_ties_works():
-    from heavytail_diffusion.realdata import jitter_ties
+    from heavytail_diffusion.preprocessing import jitter_ties
 
     X = _hard_data("ties")
     J = np.column_stack([jitter_ties(X[:, j], seed=j, width=1.0) for j in range(2)])
-    Y = make_model("evt-copula").fit(J).sample(500, seed=0)
+    Y = make_model("evt-t-copula").fit(J).sample(500, seed=0)
     assert np.isfinite(Y).all()
 
 
@@ -133,14 +133,14 @@ def test_huge_values_standard_preprocessing_does_not_overflow():
     pre = Preprocessor("standard").fit(X)
     assert np.isfinite(pre.scale_).all() and (pre.scale_ > 0).all()
     np.testing.assert_allclose(pre.inverse_transform(pre.transform(X)), X, rtol=1e-12)
-    Y = make_model("evt-copula", preprocessing="standard").fit(X).sample(500, seed=0)
+    Y = make_model("evt-t-copula", preprocessing="standard").fit(X).sample(500, seed=0)
     assert np.isfinite(Y).all()
 
 
 @pytest.mark.filterwarnings("ignore")
 def test_huge_values_without_preprocessing_fit_and_sample():
     X = _hard_data("cauchy") * 1e200  # GPD fits are scale-equivariant (evt.fit_gpd rescales internally)
-    Y = make_model("evt-copula", preprocessing="none").fit(X).sample(200, seed=0)
+    Y = make_model("evt-t-copula", preprocessing="none").fit(X).sample(200, seed=0)
     assert np.isfinite(Y).all()
 
 
@@ -152,14 +152,14 @@ def test_overflow_in_a_fit_is_a_numerical_error_with_a_fix(monkeypatch):
 
     monkeypatch.setattr(EVTCopulaPrior, "_fit", overflowing_fit)
     with pytest.raises(NumericalError, match=r"overflow.*'none'.*'robust' or 'log'"):
-        make_model("evt-copula", preprocessing="none").fit(_hard_data("cauchy"))
+        make_model("evt-t-copula", preprocessing="none").fit(_hard_data("cauchy"))
 
 
 # ---- overflow on the way back: redraw, then raise ---------------------------------------------------------
 
 
 class _Overflowing(EVTCopulaBaseline):
-    """evt-copula whose model-scale draws overflow exp() in the first ``bad_calls`` calls (rows 0 and 1)."""
+    """evt-t-copula whose model-scale draws overflow exp() in the first ``bad_calls`` calls (rows 0 and 1)."""
 
     bad_calls = 1
 
@@ -192,7 +192,7 @@ def test_log_scale_tail_reaching_the_float_limit_stays_finite():
     rng = np.random.default_rng(3)
     logx = np.minimum(20 * np.abs(rng.standard_t(1.5, N)), 690.0)  # raw values up to ~1e299
     X = np.column_stack([np.exp(logx), rng.lognormal(size=N)])
-    Y = make_model("evt-copula", preprocessing="log").fit(X).sample(3000, seed=0)
+    Y = make_model("evt-t-copula", preprocessing="log").fit(X).sample(3000, seed=0)
     assert np.isfinite(Y).all() and (Y > 0).all()
 
 
@@ -307,7 +307,7 @@ def test_loading_never_executes_code(tmp_path):
     assert marker.exists()
     marker.unlink()
     folder = tmp_path / "model"
-    make_model("evt-copula").fit(_hard_data("cauchy")).save(folder)
+    make_model("evt-t-copula").fit(_hard_data("cauchy")).save(folder)
     torch.save({"w": _CreatesFile()}, folder / "tensors.pt")  # with a valid checksum
     manifest = json.loads((folder / "model.json").read_text())
     manifest["tensors_sha256"] = hashlib.sha256((folder / "tensors.pt").read_bytes()).hexdigest()
@@ -320,13 +320,13 @@ def test_loading_never_executes_code(tmp_path):
 
 @pytest.mark.filterwarnings("ignore")
 def test_saved_model_round_trip_is_exact(tmp_path):
-    m = make_model("evt-copula").fit(_hard_data("pareto-xi1.5"))
+    m = make_model("evt-t-copula").fit(_hard_data("pareto-xi1.5"))
     m.save(tmp_path / "m")
     np.testing.assert_array_equal(load_model(tmp_path / "m").sample(200, seed=5), m.sample(200, seed=5))
 
 
 def test_sample_rejects_non_positive_n():
-    m = make_model("evt-copula").fit(np.random.default_rng(0).standard_t(3, (100, 2)))
+    m = make_model("evt-t-copula").fit(np.random.default_rng(0).standard_t(3, (100, 2)))
     for n in (0, -5, 2.5, "10"):
         with pytest.raises(ValueError, match="n must be an integer >= 1"):
             m.sample(n)
@@ -474,7 +474,7 @@ def test_evt_copula_samples_have_the_right_shape_and_are_finite(seed, n, d, df, 
     X = np.random.default_rng(seed).standard_t(df, (n, d))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = make_model("evt-copula", seed=seed).fit(X)
+        model = make_model("evt-t-copula", seed=seed).fit(X)
         Y = model.sample(m, seed=seed)
     assert Y.shape == (m, d) and np.isfinite(Y).all()
 

@@ -69,7 +69,7 @@ def test_compare_json(csv, tmp_path, capsys):
     assert {m["metric"] for m in doc["metrics"]} >= {"survival_area", "hill_xi", "max_sliced_w2_slog", "chi"}
     # 2 splits were scored (not only recorded: the info echoed the argument), 90 test rows each (0.3 of 300)
     assert sorted({m["split"] for m in doc["metrics"]}) == [0, 1] and doc["info"]["n_test"] == 90
-    assert doc["verdict"].startswith("Over 2 splits, **evt-copula** ranks first")
+    assert doc["verdict"].startswith("Over 2 splits, **evt-t-copula** ranks first")
 
 
 def test_compare_every_model_failing_is_not_a_traceback(csv, tmp_path, capsys):
