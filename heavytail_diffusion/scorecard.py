@@ -299,9 +299,7 @@ class _RefTail:
         if self.gpd is None and "gpd" not in self.notes:
             try:
                 ex = self.y[self.y > self.u] - self.u
-                # TODO(evt-split): use the EVT subpackage's public moment start
-                m, v = float(ex.mean()), float(ex.var(ddof=1)) if ex.size > 1 else 0.0
-                if v > 0 and 0.5 * (1.0 - m * m / v) < -0.5:
+                if ex.size > 1 and evt.gpd_moment_start(ex, ddof=1)[0] < -0.5:
                     raise DataError("bounded tail (moment estimate of xi < -0.5); GPD not fitted")
                 self.gpd = evt.fit_gpd(self.y, self.u)
             except _ERRORS as exc:
