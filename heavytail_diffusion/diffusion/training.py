@@ -156,82 +156,41 @@ def train_denoiser(
         When the training loss becomes NaN or infinite (the message names the step).
     """
     X = check_array(X, "X", min_rows=2)
-    n, d = X.shape
+    d = X.shape[1]
     sigma_max, sigma_min = float(sigma_max), float(sigma_min)
-    if not (0 < sigma_min < sigma_max and math.isfinite(sigma_max)):
-        raise ValueError(
-            f"need 0 < sigma_min < sigma_max < inf, got sigma_min={sigma_min}, sigma_max={sigma_max}"
-        )
-    steps = check_positive_int(steps, "steps")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    eval_every = check_positive_int(eval_every, "eval_every")
-    n_val_repeats = check_positive_int(n_val_repeats, "n_val_repeats")
+    _check_options(sigma_min, sigma_max, lr, ema_decay, noise_df)
+    steps, batch_size, eval_every, n_val_repeats = (
+        check_positive_int(v, k) for v, k in
+        [(steps, "steps"), (batch_size, "batch_size"), (eval_every, "eval_every"), (n_val_repeats, "n_val_repeats")]
+    )  # fmt: skip
     val_fraction = check_probability(val_fraction, "val_fraction")
-    if not (lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be a finite number > 0, got {lr}")
-    if not 0 <= ema_decay < 1:
-        raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
     if patience is not None:
         patience = check_positive_int(patience, "patience")
-    if noise_df is not None and not (math.isfinite(noise_df) and noise_df > 2):
-        raise ValueError(f"noise_df must be a finite number > 2 (finite noise variance), got {noise_df}")
     warmup = max(1, int(0.05 * steps)) if warmup is None else check_positive_int(warmup, "warmup")
     dev = resolve_device(device)
 
+    # The order of the random draws below fixes every result for a seed: keep it.
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    perm = rng.permutation(n)
-    n_val = min(n - 1, max(1, round(val_fraction * n)))
-    if max_val_rows is not None:
-        n_val = min(n_val, check_positive_int(max_val_rows, "max_val_rows"))
-    X_val, X_tr = X[perm[:n_val]], X[perm[n_val:]]
+    X_val, X_tr = _split_rows(X, rng, val_fraction, max_val_rows)
     if sigma_data is None:
         sigma_data = float(X_tr.std())
         if not sigma_data > 0:
             raise DataError("X has zero variance; a denoiser cannot be fitted to constant data")
-    n_tr = X_tr.shape[0]
-    batch_size = min(batch_size, n_tr)
-
-    sig_kw = {
-        "P_mean": P_mean,
-        "P_std": P_std,
-        "sigma_min": sigma_min,
-        "sigma_max": sigma_max,
-        "mode": sigma_mode,
-    }
-
-    def draw_noise(shape):
-        eps = torch.randn(shape, generator=gen)
-        if noise_df is None:
-            return eps
-        kappa = rng.chisquare(noise_df, size=(shape[0], 1)) / noise_df
-        return eps / torch.as_tensor(np.sqrt(kappa), dtype=eps.dtype)
-
-    xv = torch.as_tensor(np.repeat(X_val, n_val_repeats, axis=0), dtype=torch.float32)
-    sv = sample_training_sigmas(xv.shape[0], generator=gen, **sig_kw)
-    ev = draw_noise(xv.shape)
-    xv, sv, ev = xv.to(dev), sv.to(dev), ev.to(dev)
+    noise = _Noise(gen, rng, noise_df, {"P_mean": P_mean, "P_std": P_std, "sigma_min": sigma_min,
+                                        "sigma_max": sigma_max, "mode": sigma_mode})  # fmt: skip
+    val_set = noise.fixed_set(X_val, n_val_repeats, dev)
     xt = torch.as_tensor(X_tr, dtype=torch.float32, device=dev)
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(rng.integers(2**62)))
-        net = MLPDenoiserNet(d, width=width, mults=mults, emb_dim=emb_dim, groups=groups)
-    model = Denoiser(net, sigma_data, noise_df=noise_df).to(dev)
-    ema = copy.deepcopy(model).eval()
-    for p in ema.parameters():
-        p.requires_grad_(False)
+    net_kw = {"width": width, "mults": mults, "emb_dim": emb_dim, "groups": groups}
+    model, ema = _make_networks(d, net_kw, sigma_data, noise_df, int(rng.integers(2**62)), dev)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warmup, steps))
 
-    best_val, best_step, best_state = _fixed_loss(ema, xv, sv, ev), 0, copy.deepcopy(ema.state_dict())
-    rows = [{"step": 0, "train_loss": float("nan"), "val_loss": best_val, "lr": 0.0}]
-    bad_evals, stopped_early, run_loss, run_count = 0, False, 0.0, 0
-    bar = tqdm(range(1, steps + 1), desc="denoiser", disable=None if progress else True, leave=False)
-    for step in bar:
-        idx = torch.randint(n_tr, (batch_size,), generator=gen).to(dev)
-        sigma = sample_training_sigmas(batch_size, generator=gen, **sig_kw).to(dev)
-        noise = draw_noise((batch_size, d)).to(dev)
-        loss = dsm_loss(model, xt[idx], sigma, noise)
+    def step_fn(step: int) -> float:
+        idx = torch.randint(xt.shape[0], (min(batch_size, xt.shape[0]),), generator=gen).to(dev)
+        sigma, eps = noise.draw(idx.shape[0], d, dev)
+        loss = dsm_loss(model, xt[idx], sigma, eps)
         if not torch.isfinite(loss):
             raise NumericalError(
                 f"denoiser training loss became {loss.item()} at step {step} of {steps}; lower the learning "
@@ -243,20 +202,102 @@ def train_denoiser(
         opt.step()
         sched.step()
         _ema_update(ema, model, min(ema_decay, (1 + step) / (10 + step)))
-        run_loss += loss.item()
+        return loss.item()
+
+    rows, best_step, best_val, stopped_early = _train_loop(
+        step_fn, ema, val_set, steps, eval_every, patience, lambda: sched.get_last_lr()[0], progress
+    )
+    history = pd.DataFrame(rows)
+    history.attrs.update(best_step=best_step, best_val_loss=best_val, stopped_early=stopped_early,
+                         sigma_data=sigma_data, n_train=X_tr.shape[0], n_val=X_val.shape[0])  # fmt: skip
+    return ema, history
+
+
+def _make_networks(d: int, net_kw: dict, sigma_data: float, noise_df, torch_seed: int, dev):
+    """(trained model, its EMA copy without gradients), the network initialised from ``torch_seed``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(torch_seed)
+        net = MLPDenoiserNet(d, **net_kw)
+    model = Denoiser(net, sigma_data, noise_df=noise_df).to(dev)
+    ema = copy.deepcopy(model).eval()
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    return model, ema
+
+
+def _check_options(sigma_min, sigma_max, lr, ema_decay, noise_df) -> None:
+    """ValueError for the numeric options of :func:`train_denoiser` that no shared check covers."""
+    if not (0 < sigma_min < sigma_max and math.isfinite(sigma_max)):
+        raise ValueError(
+            f"need 0 < sigma_min < sigma_max < inf, got sigma_min={sigma_min}, sigma_max={sigma_max}"
+        )
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be a finite number > 0, got {lr}")
+    if not 0 <= ema_decay < 1:
+        raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
+    if noise_df is not None and not (math.isfinite(noise_df) and noise_df > 2):
+        raise ValueError(f"noise_df must be a finite number > 2 (finite noise variance), got {noise_df}")
+
+
+def _split_rows(X: np.ndarray, rng: np.random.Generator, val_fraction: float, max_val_rows):
+    """(validation rows, training rows): a random split with at least one row on each side."""
+    n = X.shape[0]
+    perm = rng.permutation(n)
+    n_val = min(n - 1, max(1, round(val_fraction * n)))
+    if max_val_rows is not None:
+        n_val = min(n_val, check_positive_int(max_val_rows, "max_val_rows"))
+    return X[perm[:n_val]], X[perm[n_val:]]
+
+
+class _Noise:
+    """The training draws: noise levels (log-normal, :func:`sample_training_sigmas`) and noise ``eps``.
+
+    ``eps`` is N(0, I), or with ``noise_df`` a multivariate t per row: ``eps / sqrt(kappa)``,
+    ``kappa ~ chi2(nu) / nu`` (t-EDM). The torch generator draws ``eps`` and the levels, the numpy one
+    ``kappa``.
+    """
+
+    def __init__(self, gen: torch.Generator, rng: np.random.Generator, noise_df, sigma_kw: dict):
+        self.gen, self.rng, self.noise_df, self.sigma_kw = gen, rng, noise_df, sigma_kw
+
+    def eps(self, shape) -> torch.Tensor:
+        eps = torch.randn(shape, generator=self.gen)
+        if self.noise_df is None:
+            return eps
+        kappa = self.rng.chisquare(self.noise_df, size=(shape[0], 1)) / self.noise_df
+        return eps / torch.as_tensor(np.sqrt(kappa), dtype=eps.dtype)
+
+    def draw(self, n: int, d: int, dev) -> tuple[torch.Tensor, torch.Tensor]:
+        """(sigma of shape (n,), eps of shape (n, d)) for one minibatch."""
+        sigma = sample_training_sigmas(n, generator=self.gen, **self.sigma_kw).to(dev)
+        return sigma, self.eps((n, d)).to(dev)
+
+    def fixed_set(self, X_val: np.ndarray, repeats: int, dev) -> tuple[torch.Tensor, ...]:
+        """The fixed validation set: each row ``repeats`` times, with levels and ``eps`` drawn once."""
+        xv = torch.as_tensor(np.repeat(X_val, repeats, axis=0), dtype=torch.float32)
+        sv = sample_training_sigmas(xv.shape[0], generator=self.gen, **self.sigma_kw)
+        ev = self.eps(xv.shape)
+        return xv.to(dev), sv.to(dev), ev.to(dev)
+
+
+def _train_loop(step_fn, ema, val_set, steps, eval_every, patience, current_lr, progress):
+    """Run ``step_fn(step)`` for steps 1..``steps``, scoring the EMA weights every ``eval_every`` steps.
+
+    Keeps the EMA state with the lowest validation loss (loaded into ``ema`` at the end) and stops after
+    ``patience`` evaluations without improvement. Returns (history rows, best step, best loss, stopped early).
+    """
+    best_val, best_step, best_state = _fixed_loss(ema, *val_set), 0, copy.deepcopy(ema.state_dict())
+    rows = [{"step": 0, "train_loss": float("nan"), "val_loss": best_val, "lr": 0.0}]
+    bad_evals, stopped_early, run_loss, run_count = 0, False, 0.0, 0
+    bar = tqdm(range(1, steps + 1), desc="denoiser", disable=None if progress else True, leave=False)
+    for step in bar:
+        run_loss += step_fn(step)
         run_count += 1
         if step % eval_every == 0 or step == steps:
-            val = _fixed_loss(ema, xv, sv, ev)
+            val = _fixed_loss(ema, *val_set)
             if not math.isfinite(val):
                 raise NumericalError(f"validation loss became {val} at step {step}; lower the learning rate")
-            rows.append(
-                {
-                    "step": step,
-                    "train_loss": run_loss / run_count,
-                    "val_loss": val,
-                    "lr": sched.get_last_lr()[0],
-                }
-            )
+            rows.append({"step": step, "train_loss": run_loss / run_count, "val_loss": val, "lr": current_lr()})
             run_loss, run_count = 0.0, 0
             bar.set_postfix(val=f"{val:.4f}", best=f"{min(val, best_val):.4f}")
             if val < best_val:
@@ -269,13 +310,4 @@ def train_denoiser(
                     break
     bar.close()
     ema.load_state_dict(best_state)
-    history = pd.DataFrame(rows)
-    history.attrs.update(
-        best_step=best_step,
-        best_val_loss=best_val,
-        stopped_early=stopped_early,
-        sigma_data=sigma_data,
-        n_train=n_tr,
-        n_val=n_val,
-    )
-    return ema, history
+    return rows, best_step, best_val, stopped_early
