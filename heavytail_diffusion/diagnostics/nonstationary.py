@@ -196,9 +196,10 @@ class NonStationaryFit:
         Parameters
         ----------
         loc_covariates : array-like, Series or DataFrame, shape (m, len(loc_names)), optional
-            Location covariates X(t) (GEV only); omitted: the intercept alone (one row, all covariates 0).
+            Location covariates X(t) (GEV only); may be omitted only when the fit has none.
         scale_covariates : array-like, Series or DataFrame, shape (m, len(scale_names)), optional
-            Log-scale covariates W(t); omitted: the intercept alone.
+            Log-scale covariates W(t); may be omitted only when the fit has none (the fit does not keep
+            the covariate rows it was fitted on).
 
         Returns
         -------
@@ -234,7 +235,7 @@ class NonStationaryFit:
         period : float
             Return period, finite and > 1: in blocks (GEV) or in exceedances (GPD).
         loc_covariates, scale_covariates : array-like, Series or DataFrame, optional
-            Covariate rows, as in :meth:`parameters` (omitted: the intercept alone).
+            Covariate rows, as in :meth:`parameters` (required when the fit has covariates).
         level : float, default 0.95
             Confidence level of the intervals, in (0, 1).
 
