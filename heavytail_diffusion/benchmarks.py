@@ -89,7 +89,31 @@ class Benchmark:
 
     # ---- sampling ----------------------------------------------------------------------------------------
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Draw ``n`` independent rows, shape (n, dim); the same integer seed gives identical output."""
+        """Draw ``n`` independent rows, shape (n, dim); the same integer seed gives identical output.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows, >= 1.
+        seed : int, numpy Generator or None, default None
+            Seed or generator (None: fresh entropy).
+
+        Returns
+        -------
+        x : ndarray of float64, shape (n, dim)
+            Independent draws from the benchmark distribution.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> x = get_benchmark("ht2d").sample(500, seed=0)
+        >>> x.shape
+        (500, 2)
+        >>> np.array_equal(x, get_benchmark("ht2d").sample(500, seed=0))
+        True
+        >>> round(float(x.std()), 2)
+        0.95
+        """
         n = check_positive_int(n, "n")
         out = np.asarray(self._sample(n, as_generator(seed)), dtype=np.float64)
         assert out.shape == (n, self.dim)
@@ -262,13 +286,39 @@ class StudentTMixture(Benchmark):
         return special.ndtr(u) if np.isinf(self.df) else special.stdtr(self.df, u)
 
     def marginal_cdf(self, x, j: int):
-        """Exact CDF of marginal j at ``x`` (any shape)."""
+        """Exact CDF of marginal j at ``x`` (any shape).
+
+        Parameters
+        ----------
+        x : array_like
+            Points at which to evaluate, any shape.
+        j : int
+            Zero-based coordinate index, 0 <= j < dim.
+
+        Returns
+        -------
+        F : ndarray of float64, same shape as ``x``
+            ``F_j(x) = sum_k w_k T_nu((x - mu_kj) / s_kj)`` with T_nu the standard t (or normal) CDF.
+        """
         x = np.asarray(x, dtype=np.float64)[..., None]
         u = (x - self.locs[:, j]) / self._marg_scale[:, j]
         return np.sum(self.weights * self._unit_cdf(u), axis=-1)
 
     def marginal_sf(self, x, j: int):
-        """Exact survival function P(X_j > x) of marginal j (accurate deep in the upper tail)."""
+        """Exact survival function P(X_j > x) of marginal j (accurate deep in the upper tail).
+
+        Parameters
+        ----------
+        x : array_like
+            Points at which to evaluate, any shape.
+        j : int
+            Zero-based coordinate index, 0 <= j < dim.
+
+        Returns
+        -------
+        S : ndarray of float64, same shape as ``x``
+            ``S_j(x) = sum_k w_k T_nu(-(x - mu_kj) / s_kj)`` (computed directly, not as 1 - F_j).
+        """
         x = np.asarray(x, dtype=np.float64)[..., None]
         u = (x - self.locs[:, j]) / self._marg_scale[:, j]
         return np.sum(self.weights * self._unit_cdf(-u), axis=-1)
@@ -489,6 +539,18 @@ def register_benchmark(name: str, description: str | None = None):
 
     The factory's keyword arguments, with their defaults, are the benchmark's parameters; the description
     defaults to the first line of its docstring.
+
+    Parameters
+    ----------
+    name : str
+        Registry name; registering a name twice raises ValueError.
+    description : str, optional
+        One-line description for :func:`list_benchmarks` (default: the factory docstring's first line).
+
+    Returns
+    -------
+    deco : callable
+        The decorator; it registers the factory and returns it unchanged.
     """
 
     def deco(factory):
@@ -509,11 +571,34 @@ def _defaults(factory) -> dict:
 def get_benchmark(name: str, **params) -> Benchmark:
     """Build the benchmark registered as ``name`` with the given parameters (others take their defaults).
 
+    Parameters
+    ----------
+    name : str
+        A registered name (see :func:`list_benchmarks`), e.g. ``"ht2d"``, ``"ht10d"``, ``"mvt"``.
+    **params
+        Keyword parameters of that benchmark's factory (e.g. ``df``, ``dim``, ``seed``).
+
+    Returns
+    -------
+    bench : Benchmark
+        The instance, with ``name``, ``description`` and ``params`` (all parameters, defaults filled in) set.
+
     Raises
     ------
     ValueError
         For an unknown name (listing the valid ones), an unknown parameter (listing the accepted ones) or an
         invalid parameter value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = get_benchmark("mvt", dim=3, df=4.0)
+    >>> b.dim, b.tail_index
+    (3, array([0.25, 0.25, 0.25]))
+    >>> np.round(b.marginal_quantile(0.99), 4)
+    array([3.7469, 3.7469, 3.7469])
+    >>> get_benchmark("ht10d").sample(100, seed=0).shape
+    (100, 10)
     """
     if name not in _REGISTRY:
         raise ValueError(f"unknown benchmark {name!r}; valid names: {', '.join(sorted(_REGISTRY))}")
@@ -622,6 +707,24 @@ def ht(
     C = sum_k w_k (Sigma_k df/(df-2) + mu_k mu_k^T) - m m^T (so the overall std is 1 but the coordinates
     keep their relative scales and the correlation structure). Standardisation needs df > 2.
     Every marginal has tail index 1/df in both tails.
+
+    Parameters
+    ----------
+    dim : int, default 2
+        Dimension d.
+    n_components : int, optional
+        Number of components K (default 4 if dim <= 2 else 20).
+    df : float, default 3.0
+        Degrees of freedom nu > 0 of every component (tail index 1/nu).
+    seed : int, default 0
+        Seed (>= 0) of the construction; sampling has its own seed.
+    standardize : bool, default True
+        Apply the global map y = (x - m) / s above (needs df > 2).
+
+    Returns
+    -------
+    mix : StudentTMixture
+        The mixture; ``raw_mean_`` and ``raw_scale_`` hold m and s (0 and 1 when not standardised).
     """
     dim = check_positive_int(dim, "dim")
     K = (4 if dim <= 2 else 20) if n_components is None else check_positive_int(n_components, "n_components")
@@ -639,7 +742,17 @@ def ht(
 
 @register_benchmark("ht2d")
 def ht2d(n_components: int = 4, df: float = 3.0, seed: int = 0, standardize: bool = True) -> StudentTMixture:
-    """HT-2D: mixture of 4 bivariate Student-t (df 3), standardised (construction: see ht)."""
+    """HT-2D: mixture of 4 bivariate Student-t (df 3), standardised (construction: see ht).
+
+    Parameters
+    ----------
+    n_components, df, seed, standardize
+        As in :func:`ht` (defaults 4, 3.0, 0, True); the dimension is 2.
+
+    Returns
+    -------
+    mix : StudentTMixture
+    """
     return ht(2, n_components, df, seed, standardize)
 
 
@@ -647,7 +760,17 @@ def ht2d(n_components: int = 4, df: float = 3.0, seed: int = 0, standardize: boo
 def ht10d(
     n_components: int = 20, df: float = 3.0, seed: int = 0, standardize: bool = True
 ) -> StudentTMixture:
-    """HT-10D: mixture of 20 Student-t (df 3) in 10-D, standardised (construction: see ht)."""
+    """HT-10D: mixture of 20 Student-t (df 3) in 10-D, standardised (construction: see ht).
+
+    Parameters
+    ----------
+    n_components, df, seed, standardize
+        As in :func:`ht` (defaults 20, 3.0, 0, True); the dimension is 10.
+
+    Returns
+    -------
+    mix : StudentTMixture
+    """
     return ht(10, n_components, df, seed, standardize)
 
 
@@ -660,6 +783,20 @@ def gmm2d(seed: int = 0, weights: str = "equal", standardize: bool = False) -> S
     modes is conventionally equally weighted) or ``"dirichlet"`` (Dirichlet(1), drawn after the
     covariances). Not standardised by default so that the modes sit on the integer grid;
     ``standardize=True`` applies the same global map as ``ht``.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed (>= 0) of the covariances (and Dirichlet weights).
+    weights : {"equal", "dirichlet"}, default "equal"
+        Mixture weights: 1/25 each, or Dirichlet(1).
+    standardize : bool, default False
+        Map y = (x - m) / s as in :func:`ht`.
+
+    Returns
+    -------
+    mix : StudentTMixture
+        25 Gaussian components (``df = inf``) in 2-D.
     """
     if weights not in ("equal", "dirichlet"):
         raise ValueError(f"weights must be 'equal' or 'dirichlet', got {weights!r}")
@@ -677,6 +814,24 @@ def mvt(dim: int = 2, df: float = 3.0, rho: float = 0.5, corr=None, scale: float
 
     Marginals are scale * t(df) exactly (tail index 1/df in both tails); the scale matrix is the
     correlation matrix of the t only up to the factor df/(df-2) (the correlations are the same).
+
+    Parameters
+    ----------
+    dim : int, default 2
+        Dimension d.
+    df : float, default 3.0
+        Degrees of freedom nu > 0.
+    rho : float, default 0.5
+        Equicorrelation, in (-1/(d-1), 1); ignored when ``corr`` is given.
+    corr : array_like, shape (d, d), optional
+        Correlation matrix (symmetric positive definite, unit diagonal).
+    scale : float, default 1.0
+        Common marginal scale, > 0.
+
+    Returns
+    -------
+    dist : StudentTMixture
+        A one-component mixture with location 0 and scale_tril ``scale * cholesky(R)``.
     """
     dim = check_positive_int(dim, "dim")
     df, scale = _positive(df, "df"), _positive(scale, "scale")
@@ -691,8 +846,26 @@ def copula_pareto(
 ) -> GaussianCopula:
     """Gaussian copula (equicorrelation rho, or a corr matrix) with Pareto or Student-t margins of tail indices xi.
 
-    ``xi``: scalar or one per coordinate; default evenly spaced from 1/3 to 1/2 (df 3 down to 2).
-    ``df``: alternative to ``xi`` (xi = 1/df), mainly for ``margin="t"``. See :class:`GaussianCopula`.
+    See :class:`GaussianCopula`.
+
+    Parameters
+    ----------
+    dim : int, default 2
+        Dimension d.
+    rho : float, default 0.5
+        Equicorrelation of the latent Gaussian, in (-1/(d-1), 1); ignored when ``corr`` is given.
+    corr : array_like, shape (d, d), optional
+        Latent correlation matrix (symmetric positive definite, unit diagonal).
+    xi : float or array_like of shape (d,), optional
+        Upper tail indices, > 0; default evenly spaced from 1/3 to 1/2 (df 3 down to 2; 1/3 when d = 1).
+    df : float or array_like of shape (d,), optional
+        Alternative to ``xi`` (xi = 1/df), mainly for ``margin="t"``; give one of the two.
+    margin : {"pareto", "t"}, default "pareto"
+        Pareto type I (unit scale, support [1, inf)) or Student-t margins.
+
+    Returns
+    -------
+    dist : GaussianCopula
     """
     dim = check_positive_int(dim, "dim")
     if xi is not None and df is not None:
@@ -712,7 +885,23 @@ def copula_pareto(
 
 @register_benchmark("funnel")
 def funnel(dim: int = 10, n_nuisance: int = 2, nuisance_df: float = 2.5, scale_v: float = 3.0) -> Funnel:
-    """Neal's funnel (v ~ N(0, 9), x_i | v ~ N(0, e^v)) plus Student-t nuisance coordinates (df 2.5)."""
+    """Neal's funnel (v ~ N(0, 9), x_i | v ~ N(0, e^v)) plus Student-t nuisance coordinates (df 2.5).
+
+    Parameters
+    ----------
+    dim : int, default 10
+        Total dimension: v, ``dim - 1 - n_nuisance`` funnel coordinates x_i (at least one), the nuisances.
+    n_nuisance : int, default 2
+        Number of independent Student-t coordinates, >= 0.
+    nuisance_df : float, default 2.5
+        Their degrees of freedom, > 0 (tail index 1/nuisance_df).
+    scale_v : float, default 3.0
+        Standard deviation of v, > 0 (v ~ N(0, scale_v^2)).
+
+    Returns
+    -------
+    dist : Funnel
+    """
     dim = check_positive_int(dim, "dim", minimum=2)
     n_nuisance = check_positive_int(n_nuisance, "n_nuisance", minimum=0)
     return Funnel(dim, n_nuisance, _positive(nuisance_df, "nuisance_df"), _positive(scale_v, "scale_v"))
@@ -802,7 +991,20 @@ class ZeroInflatedClaims(Benchmark):
         return self._from_uniform(special.ndtr(Z))
 
     def sample_frame(self, n: int, seed=None) -> pd.DataFrame:
-        """:meth:`sample` as a DataFrame: region as its labels, claimants as integers."""
+        """:meth:`sample` as a DataFrame: region as its labels, claimants as integers.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows, >= 1.
+        seed : int, numpy Generator or None, default None
+            As in :meth:`Benchmark.sample` (the same seed gives the same rows as ``sample``).
+
+        Returns
+        -------
+        frame : pandas.DataFrame, shape (n, 6)
+            Columns :attr:`columns`; ``claimants`` int64, ``region`` object labels, the rest float64.
+        """
         X = self.sample(n, seed=seed)
         df = pd.DataFrame(X, columns=list(self.columns))
         df["claimants"] = df["claimants"].astype(np.int64)
@@ -817,5 +1019,23 @@ class ZeroInflatedClaims(Benchmark):
 @register_benchmark("zi-claims")
 def zi_claims(p_zero=(0.08, 0.23, 0.72), xi=(0.6, 0.5, 0.7), scale=(1.0, 0.5, 0.3), cap: float = 5.0,
               rho: float = 0.6) -> ZeroInflatedClaims:  # fmt: skip
-    """Mixed claims table: zero-inflated GPD losses (atom pattern tied to the sizes), a capped column, counts, a category."""
+    """Mixed claims table: zero-inflated GPD losses (atom pattern tied to the sizes), a capped column, counts, a category.
+
+    Parameters
+    ----------
+    p_zero : sequence of 3 floats, default (0.08, 0.23, 0.72)
+        P(loss = 0) for building, contents, profits, each in [0, 1).
+    xi : sequence of 3 floats, default (0.6, 0.5, 0.7)
+        GPD shape (tail index, > 0) of the positive part of each loss.
+    scale : sequence of 3 floats, default (1.0, 0.5, 0.3)
+        GPD scale (> 0) of each loss.
+    cap : float, default 5.0
+        Policy limit of ``liability``: the column is min(GPD(0.4, 1), cap).
+    rho : float, default 0.6
+        Latent Gaussian correlation among the three losses (0.4 with liability/claimants, 0.3 with region).
+
+    Returns
+    -------
+    dist : ZeroInflatedClaims
+    """
     return ZeroInflatedClaims(p_zero, xi, scale, cap, rho)

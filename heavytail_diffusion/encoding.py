@@ -255,7 +255,19 @@ class SchemaEncoder:
         return [None if m == "auto" else m for m in p]
 
     def fit(self, X: np.ndarray, seed=0) -> SchemaEncoder:
-        """Learn the channel layout and the atom-row fills from ``X`` (n, d), the table's values."""
+        """Learn the channel layout and the atom-row fills from ``X`` (n, d), the table's values.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, d)
+            The table's values, one column per schema column (categories as their codes).
+        seed : int, numpy Generator or None, default 0
+            Seed of the one encoding pass that learns the fills (quantiles of the continuous channels).
+
+        Returns
+        -------
+        self : SchemaEncoder
+        """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.schema):
             raise DataError(f"X has shape {X.shape} but the schema has {len(self.schema)} columns")
@@ -444,6 +456,20 @@ class SchemaEncoder:
         With ``impute=True`` (the training rows of a model) the positions of atom rows inside their state
         block are imputed from the dependence on the other columns (:func:`_impute_atom_positions`) instead
         of drawn at random.
+
+        Parameters
+        ----------
+        X : array-like, shape (n, d)
+            Table values in the fitted schema's column order; categories must be among the fitted ones.
+        rng : numpy Generator
+            Source of the dequantisation noise, the atom-row fills and the imputation.
+        impute : bool, default False
+            Impute the atom rows' positions in their block (training rows) rather than draw them uniformly.
+
+        Returns
+        -------
+        C : ndarray of float64, shape (n, n_channels_)
+            The channels, in the order of ``channel_names_``.
         """
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)

@@ -53,6 +53,18 @@ def task_key(fn: Callable, task: Any) -> str:
 
     Tasks that JSON cannot encode exactly (arrays, objects) fall back to their ``repr``; give such tasks a
     short JSON-able description instead (e.g. a seed and parameters rather than the data).
+
+    Parameters
+    ----------
+    fn : callable
+        The task function; its ``__module__`` and ``__qualname__`` enter the key.
+    task : Any
+        The task argument, JSON-encoded with sorted keys.
+
+    Returns
+    -------
+    key : str
+        The first 32 hex digits of the SHA-256 digest.
     """
     name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
     blob = json.dumps([name, task], sort_keys=True, default=repr)
@@ -232,7 +244,8 @@ def imap_tasks(
 
     Yields
     ------
-    The result of each task, in the order of ``tasks``.
+    result : Any
+        ``fn(task)`` for each task, in the order of ``tasks``.
     """
     workers, threads = _check_common(workers, threads_per_worker)
     if scheduler is None and (workers or available_cores()) == 1:

@@ -29,7 +29,20 @@ def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 
 def column_label(columns, j: int) -> str:
-    """A human label for column j: its name when known, else its index."""
+    """A human label for column j: its name when known, else its index.
+
+    Parameters
+    ----------
+    columns : sequence of str or None
+        Column names; None (or fewer names than ``j + 1``) falls back on the index.
+    j : int
+        Zero-based column index.
+
+    Returns
+    -------
+    label : str
+        ``"column 'name'"`` or ``"column j"``, for error messages.
+    """
     if columns is not None and j < len(columns):
         return f"column '{columns[j]}'"
     return f"column {j}"
@@ -69,12 +82,25 @@ def check_array(
 
     Returns
     -------
-    ndarray of float64 with the requested dimensionality.
+    arr : ndarray of float64
+        The data with the requested dimensionality (a new array or a view of ``X``).
 
     Raises
     ------
     DataError
         On non-numeric, wrongly shaped, too short, non-finite or constant input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_array([1, 2, 3]).shape
+    (3, 1)
+    >>> check_array([[1.0, 2.0]], dim=2).dtype
+    dtype('float64')
+    >>> check_array([[1.0, np.nan]], "x", columns=["a", "b"])
+    Traceback (most recent call last):
+    ...
+    heavytail_diffusion.errors.DataError: x column 'b' has 1 non-finite values (first: NaN at row 0); ...
     """
     try:
         arr = np.asarray(X)
@@ -123,12 +149,45 @@ def check_array(
 
 
 def check_sample(x, name: str = "x", *, min_size: int = 2) -> np.ndarray:
-    """Validate a 1-D sample (finite float64, at least ``min_size`` values)."""
+    """Validate a 1-D sample (finite float64, at least ``min_size`` values).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, 1)
+        The sample; a single-column 2-D array is flattened.
+    name : str, default "x"
+        Argument name used in error messages.
+    min_size : int, default 2
+        Minimum number of values n.
+
+    Returns
+    -------
+    x : ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    DataError
+        On non-numeric, multi-column, too short or non-finite input.
+    """
     return check_array(x, name, ndim=1, min_rows=min_size)
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as int, raising ValueError unless it is an integer >= minimum."""
+    """Return ``value`` as int, raising ValueError unless it is an integer >= minimum.
+
+    Parameters
+    ----------
+    value : int or integral float
+        The value to check; booleans are refused, a float is accepted only if it is a whole number.
+    name : str
+        Argument name used in error messages.
+    minimum : int, default 1
+        Smallest accepted value.
+
+    Returns
+    -------
+    value : int
+    """
     if isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be an integer >= {minimum}, got the boolean {value!r}")
     if not isinstance(value, Integral | np.integer):
@@ -142,7 +201,21 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
 
 
 def check_probability(value, name: str, *, open_interval: bool = True) -> float:
-    """Return ``value`` as float, raising ValueError unless it lies in (0, 1) (or [0, 1])."""
+    """Return ``value`` as float, raising ValueError unless it lies in (0, 1) (or [0, 1]).
+
+    Parameters
+    ----------
+    value : float
+        The probability to check.
+    name : str
+        Argument name used in error messages.
+    open_interval : bool, default True
+        Require 0 < value < 1; if False, 0 <= value <= 1.
+
+    Returns
+    -------
+    value : float
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -156,7 +229,22 @@ def check_probability(value, name: str, *, open_interval: bool = True) -> float:
 def check_directions(directions, d: int) -> np.ndarray:
     """Directions as a (k, d) array of unit rows; a single (d,) vector is one direction.
 
-    Raises DataError for a wrong number of columns, non-finite entries or a zero vector.
+    Parameters
+    ----------
+    directions : array_like, shape (k, d) or (d,)
+        Direction vectors, one per row, of any non-zero length.
+    d : int
+        Required dimension (number of columns).
+
+    Returns
+    -------
+    U : ndarray of float64, shape (k, d)
+        The rows normalised to unit Euclidean length, ``u_i = v_i / ||v_i||``.
+
+    Raises
+    ------
+    DataError
+        For a wrong number of columns, non-finite entries or a zero vector.
     """
     if np.ndim(directions) == 1:
         directions = np.reshape(directions, (1, -1))

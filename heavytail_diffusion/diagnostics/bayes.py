@@ -116,8 +116,26 @@ class Posterior:
         """Posterior of return levels (same definitions as :func:`~heavytail_diffusion.diagnostics.evt.return_level`).
 
         GPD: u + sigma / xi ((m zeta)^xi - 1), m = period * obs_per_block (observations when None), drawn with
-        the posterior of zeta; GEV: mu + sigma / xi (y^-xi - 1), y = -log(1 - 1/period).  Returns mean, median
-        and the equal-tailed credible interval per period.
+        the posterior of zeta; GEV: mu + sigma / xi (y^-xi - 1), y = -log(1 - 1/period).
+
+        Parameters
+        ----------
+        periods : float or array-like
+            Return periods: in observations (GPD, or blocks with ``obs_per_block``) or blocks (GEV).
+        obs_per_block : float, optional
+            GPD only: observations per block (year).
+        level : float, default 0.95
+            Probability of the equal-tailed credible interval.
+
+        Returns
+        -------
+        DataFrame, one row per period
+            Columns ``period, mean, median, ci_low, ci_high`` of the posterior draws of the return level.
+
+        Raises
+        ------
+        ValueError
+            GPD: a period so short that m zeta <= 1 for some draw (the level would lie below the threshold).
         """
         s = self.samples
         rows = []
@@ -146,7 +164,22 @@ class Posterior:
         return pd.DataFrame(rows)
 
     def summary_dict(self, periods, *, obs_per_block: float | None = None) -> dict:
-        """JSON-ready summary for ``diagnose --bayes``: parameters, return levels, R-hat max, ESS min, cost."""
+        """JSON-ready summary for ``diagnose --bayes``: parameters, return levels, R-hat max, ESS min, cost.
+
+        Parameters
+        ----------
+        periods : iterable of float
+            Return periods, as in :meth:`return_levels`; a period too short for the GPD is silently left out.
+        obs_per_block : float, optional
+            GPD only: observations per block (year).
+
+        Returns
+        -------
+        summary : dict
+            Keys ``model, parameters`` (mean, sd, ci_low, ci_high per parameter, 95% intervals),
+            ``return_levels`` (list of dicts as the rows of :meth:`return_levels`), ``rhat_max, ess_min, draws,
+            chains, seconds, prior``.
+        """
         tab = self.summary()
         params = {
             ("shape" if c == "shape" else c): {

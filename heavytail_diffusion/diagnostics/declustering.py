@@ -192,7 +192,25 @@ class DeclusteredFit:
 
     def return_level(self, period, *, method: str = "profile", level: float = 0.95, obs_per_block=None):
         """Return level(s) for ``period`` observations (or blocks with ``obs_per_block``); see
-        :func:`heavytail_diffusion.diagnostics.evt.return_level`."""
+        :func:`heavytail_diffusion.diagnostics.evt.return_level`.
+
+        Parameters
+        ----------
+        period : float or array-like
+            Return period(s), > 1, in observations (in blocks when ``obs_per_block`` is given).
+        method : {"profile", "delta", "both"}, default "profile"
+            Confidence interval method (the profile uses the cluster peaks as data).
+        level : float, default 0.95
+            Confidence level in (0, 1).
+        obs_per_block : float, optional
+            Observations per block (year).
+
+        Returns
+        -------
+        ReturnLevel or DataFrame
+            As :func:`~heavytail_diffusion.diagnostics.evt.return_level`: a ReturnLevel for a scalar period
+            and one method, else a DataFrame (period, value, ci_low, ci_high, method, level).
+        """
         return evt.return_level(
             self.gpd,
             period,

@@ -78,11 +78,24 @@ def chi(x, y, u, tail: str = "upper") -> float | np.ndarray:
         Paired samples.
     u : float or array-like
         Levels in (0, 1).
-    tail : {"upper", "lower"}
+    tail : {"upper", "lower"}, default "upper"
+        "lower" for joint crashes (computed on -x, -y).
 
     Returns
     -------
-    float or ndarray like u; -inf where no pair lies jointly below u (C = 0).
+    chi : float or ndarray, shape of ``u``
+        chi(u) <= 1; -inf where no pair lies jointly below u (C = 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.random.default_rng(0).standard_t(3, size=(2000, 2))
+    >>> chi(z[:, 0], z[:, 0] ** 3, 0.95)  # comonotone
+    1.0
+    >>> round(chi(z[:, 0], z[:, 1], 0.95), 3)  # independent: near 0
+    -0.011
+    >>> np.round(chi(z[:, 0], z[:, 0] + 0.5 * z[:, 1], [0.9, 0.99]), 3)  # tail dependent
+    array([0.7  , 0.698])
     """
     U, V = _pseudo(x, y, tail)
     ua = _check_u(u)
@@ -97,7 +110,19 @@ def chibar(x, y, u, tail: str = "upper") -> float | np.ndarray:
     asymptotic independence: chi-bar -> 1 for asymptotically dependent pairs, -> rho for a Gaussian copula
     with correlation rho, 0 under independence. -1 where no pair is jointly above u.
 
-    Parameters and returns as in :func:`chi`.
+    Parameters
+    ----------
+    x, y : array-like, shape (n,)
+        Paired samples.
+    u : float or array-like
+        Levels in (0, 1).
+    tail : {"upper", "lower"}, default "upper"
+        "lower" for joint crashes (computed on -x, -y).
+
+    Returns
+    -------
+    chibar : float or ndarray, shape of ``u``
+        chi-bar(u) in [-1, 1] (-1 where Cbar(u, u) = 0).
     """
     U, V = _pseudo(x, y, tail)
     ua = _check_u(u)
@@ -212,7 +237,16 @@ def chi_curve(
 def kendall_tau(X, columns: Sequence | None = None) -> pd.DataFrame:
     """Matrix of Kendall's tau-b between all pairs of columns (``scipy.stats.kendalltau``, O(n log n) each).
 
-    Returns a symmetric d x d DataFrame indexed by the column names, with ones on the diagonal.
+    Parameters
+    ----------
+    X : array-like, shape (n, d), d >= 2, n >= 2
+    columns : sequence of str, optional
+        Column names (default 0..d-1).
+
+    Returns
+    -------
+    tau : DataFrame, shape (d, d)
+        Symmetric, indexed by the column names, ones on the diagonal (NaN where tau is undefined).
     """
     A, names = _columns(X, columns)
     d = A.shape[1]
@@ -228,8 +262,23 @@ def tail_dependence_table(
 ) -> pd.DataFrame:
     """One row per pair of columns: chi(u), chi-bar(u) with intervals (see :func:`chi_curve`) and Kendall's tau.
 
-    Returns a DataFrame with columns ``column_1, column_2, u, chi, chi_ci_low, chi_ci_high, chibar,
-    chibar_ci_low, chibar_ci_high, n_joint, kendall_tau``.
+    Parameters
+    ----------
+    X : array-like, shape (n, d), d >= 2
+    u : float, default 0.95
+        Level in (0, 1).
+    columns : sequence of str, optional
+        Column names (default 0..d-1).
+    level : float, default 0.95
+        Confidence level of the intervals.
+    tail : {"upper", "lower"}, default "upper"
+        "lower" for joint crashes.
+
+    Returns
+    -------
+    table : DataFrame, d (d - 1) / 2 rows
+        Columns ``column_1, column_2, u, chi, chi_ci_low, chi_ci_high, chibar, chibar_ci_low,
+        chibar_ci_high, n_joint, kendall_tau``.
     """
     u = check_probability(u, "u")
     A, names = _columns(X, columns)

@@ -191,7 +191,21 @@ class NonStationaryFit:
         return np.column_stack([np.ones(C.shape[0]), C])
 
     def parameters(self, loc_covariates=None, scale_covariates=None) -> pd.DataFrame:
-        """mu, sigma, xi at each row of the covariates (the fitted model's own rows when omitted)."""
+        """mu, sigma, xi at each row of the covariates.
+
+        Parameters
+        ----------
+        loc_covariates : array-like, Series or DataFrame, shape (m, len(loc_names)), optional
+            Location covariates X(t) (GEV only); may be omitted only when the fit has none.
+        scale_covariates : array-like, Series or DataFrame, shape (m, len(scale_names)), optional
+            Log-scale covariates W(t); may be omitted only when the fit has none (the fit does not keep
+            the covariate rows it was fitted on).
+
+        Returns
+        -------
+        params : DataFrame, one row per covariate row
+            Columns ``loc`` (GEV only), ``scale``, ``shape``: mu(t) = b_0 + b'X(t), sigma(t) = exp(c_0 + c'W(t)), xi.
+        """
         sc = self.coef.to_numpy()
         pb = 0 if self.kind == "gpd" else 1 + len(self.loc_names)
         pc = 1 + len(self.scale_names)
@@ -215,6 +229,15 @@ class NonStationaryFit:
         GEV: z_p(t) = mu(t) + sigma(t) (y^(-xi) - 1) / xi with y = -log(1 - 1/period) (blocks).  GPD: the
         excess level over the threshold for a period in exceedances, u + sigma(t) (period^xi - 1) / xi.
         Delta-method intervals from ``cov``.
+
+        Parameters
+        ----------
+        period : float
+            Return period, finite and > 1: in blocks (GEV) or in exceedances (GPD).
+        loc_covariates, scale_covariates : array-like, Series or DataFrame, optional
+            Covariate rows, as in :meth:`parameters` (required when the fit has covariates).
+        level : float, default 0.95
+            Confidence level of the intervals, in (0, 1).
 
         Returns
         -------
@@ -375,6 +398,15 @@ def fit_gpd_nonstationary(x, threshold: float, scale_covariates=None) -> NonStat
     Model: for x_t > u, x_t - u ~ GPD(sigma(t), xi), log sigma(t) = c_0 + c' W_t.  The covariates are given
     for every observation (the same length as ``x``); the rows of the exceedances are used.
 
+    Parameters
+    ----------
+    x : array-like, shape (n,)
+        All observations.
+    threshold : float
+        Threshold u; the excesses x_t - u of the x_t > u are fitted.
+    scale_covariates : array-like, Series or DataFrame, shape (n,) or (n, p), optional
+        Covariates W_t of log sigma, one row per observation (None: a stationary GPD).
+
     Returns
     -------
     NonStationaryFit (``n`` counts the exceedances)
@@ -510,6 +542,18 @@ def likelihood_ratio_test(restricted, full) -> LikelihoodRatioTest:
     D = 2 (nllh_restricted - nllh_full) ~ chi2 with df = the difference in the number of parameters (Coles
     2001, section 2.6.6).  Both fits must use the same data; that is the caller's responsibility (the
     numbers of observations are checked).
+
+    Parameters
+    ----------
+    restricted : GEVFit, GPDFit or NonStationaryFit
+        The nested (smaller) model.
+    full : GEVFit, GPDFit or NonStationaryFit
+        The larger model, with at least one more parameter.
+
+    Returns
+    -------
+    LikelihoodRatioTest
+        ``statistic`` D >= 0, ``df`` and ``p_value`` = P(chi2_df > D).
     """
     from scipy.stats import chi2
 

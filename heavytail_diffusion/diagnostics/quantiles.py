@@ -57,13 +57,24 @@ def value_at_risk(x, level: float = 0.99, tail: str = "upper") -> float | np.nda
     ----------
     x : array-like, shape (n,) or (n, d)
         Sample; a 2-D array gives one value per column.
-    level : float
+    level : float, default 0.99
         Confidence level in (0, 1), e.g. 0.99.
-    tail : {"upper", "lower"}
+    tail : {"upper", "lower"}, default "upper"
+        Losses x (upper) or -x (lower).
 
     Returns
     -------
-    float, or ndarray of shape (d,) for 2-D input.
+    var : float, or ndarray of shape (d,) for 2-D input
+        ``VaR_level = Q_L(level)``, in the units of the data (of -x for ``tail="lower"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(1.0, 101.0)
+    >>> round(value_at_risk(x, 0.95), 4)
+    95.05
+    >>> round(value_at_risk(x - 50.0, 0.95, tail="lower"), 4)  # losses are 50 - x
+    44.05
     """
     level = check_probability(level, "level")
     L = _losses(x, tail)
@@ -79,7 +90,28 @@ def expected_shortfall(x, level: float = 0.99, tail: str = "upper") -> float | n
     order statistics from the top, ES = (sum_{i <= floor(k)} L_(i) + (k - floor(k)) L_(floor(k) + 1)) / k
     (Acerbi & Tasche 2002). It is coherent and at least the empirical VaR (inverted-CDF quantile).
 
-    Parameters and returns as in :func:`value_at_risk`.
+    Parameters
+    ----------
+    x : array-like, shape (n,) or (n, d)
+        Sample; a 2-D array gives one value per column.
+    level : float, default 0.99
+        Confidence level in (0, 1).
+    tail : {"upper", "lower"}, default "upper"
+        Losses x (upper) or -x (lower).
+
+    Returns
+    -------
+    es : float, or ndarray of shape (d,) for 2-D input
+        ``ES_level`` (about ``E[L | L > VaR_level]``), in the units of the losses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(1.0, 101.0)
+    >>> round(expected_shortfall(x, 0.95), 4)  # mean of the top 5 values
+    98.0
+    >>> np.round(expected_shortfall(np.column_stack([x, -x]), 0.95, tail="lower"), 4)
+    array([-3., 98.])
     """
     level = check_probability(level, "level")
     L = _losses(x, tail)
@@ -214,6 +246,21 @@ def quantile_errors(
     -------
     DataFrame with columns ``target, kind ("marginal" or "direction"), q, real, generated, abs_error,
     rel_error, supported, n_real, n_generated``; directions are named ``"direction 0"``, ...
+
+    Examples
+    --------
+    A Gaussian generator for Student-t (df 3) data misses the upper quantiles by half and more:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> real, gen = rng.standard_t(3, size=(2000, 2)), rng.standard_normal((2000, 2))
+    >>> e = quantile_errors(real, gen, qs=[0.99, 0.999])
+    >>> e[["target", "q", "real", "generated", "rel_error"]].round(3)
+      target      q    real  generated  rel_error
+    0      0  0.990   4.233      2.226     -0.474
+    1      0  0.999  11.273      2.834     -0.749
+    2      1  0.990   4.086      2.305     -0.436
+    3      1  0.999  11.370      2.878     -0.747
     """
     R, G = _pair(real, generated, columns)
     qa = _check_qs(qs)
@@ -290,6 +337,21 @@ def worst_direction_quantile_error(
     The relative criterion is ill-posed for directions where the real quantile is near 0 (e.g. q close to
     0.5, or uncentred data); use ``criterion="absolute"`` there (directions are unit vectors, so absolute
     errors are comparable across directions).
+
+    Parameters
+    ----------
+    real, generated : array-like, shape (n, d) and (m, d)
+        1-D arrays are one column.
+    q : float, default 0.99
+        Probability level in (0, 1) of the projected quantiles.
+    n_directions : int, default 512
+        Random directions screened (the 2d signed coordinate axes are added).
+    seed : int, Generator or None, default 0
+        Seed of the directions and the local search.
+    criterion : {"relative", "absolute"}, default "relative"
+        Maximise ``|Q_gen - Q_real| / |Q_real|`` or ``|Q_gen - Q_real|``.
+    n_refine : int, default 200
+        Proposals of the local random search (0: none).
 
     Returns
     -------

@@ -115,6 +115,19 @@ class MLPDenoiserNet(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
+        """The raw network output ``F(x_in, c_noise)``.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, d)
+            Preconditioned input ``c_in x``.
+        c_noise : Tensor, shape (B,) or (1,)
+            Noise-level conditioning (``c_noise(sigma)``, e.g. log(sigma) / 4), one per row or shared.
+
+        Returns
+        -------
+        F : Tensor, shape (B, d)
+        """
         emb = self.embed(c_noise)
         h = self.inp(x)
         for block in self.blocks:
@@ -156,6 +169,20 @@ class Denoiser(nn.Module):
         return self.precond.noise_df
 
     def forward(self, x: torch.Tensor, sigma) -> torch.Tensor:
+        """Denoised estimate ``D(x, sigma) = c_skip(sigma) x + c_out(sigma) F(c_in(sigma) x, c_noise(sigma))``.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, d)
+            Noisy rows.
+        sigma : float, 0-d Tensor or Tensor of shape (B,)
+            Noise level(s) > 0, shared or one per row, on the scale of ``x``.
+
+        Returns
+        -------
+        D : Tensor, shape (B, d)
+            The estimate of ``E[x_0 | x_0 + sigma eps = x]``, same dtype and device as ``x``.
+        """
         sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
         per_row = sigma.reshape(-1)
         s = per_row[:, None]  # (B, 1) or (1, 1): broadcasts over the batch

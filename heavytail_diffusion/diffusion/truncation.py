@@ -42,10 +42,10 @@ class SigmaTSelection:
         Unit direction attaining ``worst_z`` at each level.
     passed : ndarray of bool (m,)
         ``worst_z <= z_threshold`` at each level.
-    z : ndarray (m, n_directions)
-        Every direction's z-score at every level.
-    directions : ndarray (n_directions, d)
-        The random unit directions.
+    z : ndarray (m, k)
+        Every direction's z-score at every level (k = d + n_directions; 1 in 1-D).
+    directions : ndarray (k, d)
+        The unit directions: the d coordinate axes first, then the random ones (the axis alone in 1-D).
     z_threshold : float
         Decision threshold used.
     null_mean, null_std : float
@@ -129,6 +129,12 @@ def select_sigma_T(
         Seeds the subsample, the directions and the noise.
     return_diagnostics : bool
         Return a :class:`SigmaTSelection` (default) rather than the float sigma_T.
+
+    Returns
+    -------
+    SigmaTSelection or float
+        The selection with its diagnostics, or ``sigma_T`` alone (in the units of ``X``). When even the
+        largest grid level fails, that level is returned with ``converged=False`` and a RuntimeWarning.
 
     References
     ----------

@@ -78,7 +78,34 @@ DEFAULT_PRIOR = "evt-copula"
 
 
 def make_prior(name: str, **params) -> Prior:
-    """Build an unfitted prior by registry name; ``params`` go to its constructor."""
+    """Build an unfitted prior by registry name; ``params`` go to its constructor.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRIORS` (see the module docstring), e.g. ``"evt-copula"`` (:data:`DEFAULT_PRIOR`).
+    **params
+        Keyword arguments of the prior's constructor (e.g. ``tail_fraction`` of :class:`EVTCopulaPrior`).
+
+    Returns
+    -------
+    prior : Prior
+        Unfitted; call ``prior.fit(X, sigma_T)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or parameters the constructor does not accept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_t(3, size=(200, 2))
+    >>> prior = make_prior("evt-copula", tail_fraction=0.25).fit(X, sigma_T=0.5, seed=0)
+    >>> y = prior.sample(5, seed=1)
+    >>> y.shape, np.array_equal(y, prior.sample(5, seed=1))
+    ((5, 2), True)
+    """
     if not isinstance(name, str) or name not in PRIORS:
         raise ValueError(f"unknown prior {name!r}; choose one of: {', '.join(PRIORS)}")
     try:
@@ -88,6 +115,21 @@ def make_prior(name: str, **params) -> Prior:
 
 
 def load_prior(name: str, config: dict, state: dict) -> Prior:
-    """Rebuild a fitted prior from its registry name, ``get_config()`` and ``state_dict()``."""
+    """Rebuild a fitted prior from its registry name, ``get_config()`` and ``state_dict()``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name the prior was built with.
+    config : dict
+        Its :meth:`Prior.get_config` (constructor arguments).
+    state : dict of str to ndarray
+        Its :meth:`Prior.state_dict` (fitted arrays).
+
+    Returns
+    -------
+    prior : Prior
+        The fitted prior, ready to sample.
+    """
     prior = make_prior(name, **config)
     return type(prior).from_state(prior.get_config(), state)

@@ -51,7 +51,23 @@ class Prior:
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X, sigma_T: float, seed: int | np.random.Generator | None = None, columns=None) -> Prior:
-        """Fit on clean rows ``X`` (n, d) for the truncation level ``sigma_T`` (>= 0); returns self."""
+        """Fit on clean rows ``X`` (n, d) for the truncation level ``sigma_T`` (>= 0); returns self.
+
+        Parameters
+        ----------
+        X : array-like, shape (n, d), n >= 2
+            Clean (un-noised) training rows, finite.
+        sigma_T : float
+            Truncation level >= 0, on the scale of ``X`` (0: the prior models the clean law).
+        seed : int, numpy Generator or None, default None
+            Seed of any randomness in the fit.
+        columns : sequence of str, optional
+            Column names for error messages.
+
+        Returns
+        -------
+        self : Prior
+        """
         X = check_array(X, "X", min_rows=2, columns=columns)
         self.sigma_T_ = check_sigma_T(sigma_T)
         self.n_features_in_ = int(X.shape[1])
@@ -67,7 +83,21 @@ class Prior:
 
     # ---------------------------------------------------------------- sampling
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Draw ``n`` rows (n, d) from the prior's model of p_T."""
+        """Draw ``n`` rows (n, d) from the prior's model of p_T.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows, >= 1.
+        seed : int, numpy Generator or None, default None
+            Seed of the draw; the same integer gives the same rows.
+
+        Returns
+        -------
+        y : ndarray of float64, shape (n, d)
+            ``y = x + sigma_T * eps`` with x from :meth:`sample_clean` and eps ~ N(0, I_d) (for priors that
+            add the noise; others draw from their model of p_T directly).
+        """
         self._check_fitted()
         n = check_positive_int(n, "n")
         rng = as_generator(seed)
@@ -77,7 +107,24 @@ class Prior:
         return x
 
     def sample_clean(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Draw ``n`` rows from the prior's model of the *clean* law (sigma = 0)."""
+        """Draw ``n`` rows from the prior's model of the *clean* law (sigma = 0).
+
+        Parameters
+        ----------
+        n : int
+            Number of rows, >= 1.
+        seed : int, numpy Generator or None, default None
+            Seed of the draw.
+
+        Returns
+        -------
+        x : ndarray of float64, shape (n, d)
+
+        Raises
+        ------
+        NotImplementedError
+            For a prior that models the noised law only (``adds_noise`` False).
+        """
         self._check_fitted()
         if not self.adds_noise:
             raise NotImplementedError(f"{type(self).__name__} models the noised law only; use sample()")
@@ -209,7 +256,25 @@ class EmpiricalPrior(Prior):
         return self.rows_[rng.integers(0, self.rows_.shape[0], size=n)]
 
     def log_prob(self, y, chunk: int = 256) -> np.ndarray:
-        """log of the kernel mixture at rows ``y``; O(n_train * n_y) work, done in chunks of ``chunk``."""
+        """log of the kernel mixture at rows ``y``; O(n_train * n_y) work, done in chunks of ``chunk``.
+
+        Parameters
+        ----------
+        y : array-like, shape (m, d)
+            Points at which to evaluate.
+        chunk : int, default 256
+            Rows of ``y`` per block (memory O(chunk * n_train)).
+
+        Returns
+        -------
+        logp : ndarray of float64, shape (m,)
+            ``log p_T(y) = logsumexp_i log N(y; x_i, sigma_T^2 I) - log n_train`` (natural log).
+
+        Raises
+        ------
+        NotImplementedError
+            At sigma_T = 0 (the prior is discrete).
+        """
         y = self._check_rows(y)
         if self.sigma_T_ == 0:
             raise NotImplementedError("the empirical prior at sigma_T = 0 is discrete and has no density")

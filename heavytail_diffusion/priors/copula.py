@@ -31,6 +31,20 @@ def t_copula_loglik(U: np.ndarray, corr: np.ndarray, df: float) -> float:
 
     :math:`\log c(u) = \log t_{d,\nu}(x; R) - \sum_j \log t_\nu(x_j)` with :math:`x_j = t_\nu^{-1}(u_j)`
     (Demarta & McNeil 2005).
+
+    Parameters
+    ----------
+    U : ndarray, shape (n, d)
+        Pseudo-observations, strictly inside (0, 1).
+    corr : ndarray, shape (d, d)
+        Correlation matrix R of the copula (positive definite).
+    df : float
+        Degrees of freedom nu > 0.
+
+    Returns
+    -------
+    loglik : float
+        ``sum_i log c(u_i)`` (natural log).
     """
     d = U.shape[1]
     x = stats.t.ppf(U, df)

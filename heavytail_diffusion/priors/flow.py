@@ -406,7 +406,20 @@ class FlowPrior(Prior):
         return self._to_data(self._flow_sample(n, rng))
 
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Draw n rows of the model of p_T (clean flow draw + sigma_T noise, or the noised flow directly)."""
+        """Draw n rows of the model of p_T (clean flow draw + sigma_T noise, or the noised flow directly).
+
+        Parameters
+        ----------
+        n : int
+            Number of rows, >= 1.
+        seed : int, numpy Generator or None, default None
+            Seed of the draw.
+
+        Returns
+        -------
+        y : ndarray of float64, shape (n, d)
+            Rows on the data scale.
+        """
         if self.fit_on == "noised":
             from ..validation import as_generator
 
