@@ -84,7 +84,7 @@ class Benchmark:
         self._mc_sorted: np.ndarray | None = None
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if k != "dim")
         return f"{type(self).__name__}<{self.name}>(dim={self.dim}{', ' + args if args else ''})"
 
     # ---- sampling ----------------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ class Posterior:
         """
         tab = self.summary()
         params = {
-            ("shape" if c == "shape" else c): {
+            c: {
                 k: float(tab.loc[c, k]) for k in ("mean", "sd", "ci_low", "ci_high")
             }
             for c in tab.index

@@ -187,6 +187,9 @@ class NonStationaryFit:
                 raise ValueError(f"the fit has no {what} covariates")
             m = 1 if covariates is None else max(1, len(covariates))
             return np.ones((m, 1))
+        if covariates is None:
+            raise ValueError(f"the fit has {what} covariates {list(names)}: pass their values (one row per "
+                             "point at which the parameters or return levels are wanted)")  # fmt: skip
         C, _ = _covariates(covariates, None, what, names=names)
         return np.column_stack([np.ones(C.shape[0]), C])
 

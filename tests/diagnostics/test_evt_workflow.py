@@ -200,6 +200,12 @@ def test_nonstationary_gpd_recovers_a_scale_trend():
     assert abs(f.coef["xi"] - 0.2) < 3 * f.se["xi"]
     lr = likelihood_ratio_test(evt.fit_gpd(y, 0.0), f)
     assert lr.p_value < 1e-6
+    # parameters need the covariate values (the fit does not keep its rows): a clear error, not a matmul one
+    with pytest.raises(ValueError, match="has scale covariates"):
+        f.parameters()
+    with pytest.raises(ValueError, match="has scale covariates"):
+        f.return_level(10)
+    assert f.parameters(scale_covariates=[0.0, 1.0]).shape[0] == 2
 
 
 # ------------------------------------------------------------------------------------------------ r-largest
