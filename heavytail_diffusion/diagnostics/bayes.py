@@ -146,12 +146,10 @@ class Posterior:
                 lm = np.log(m * s["rate"].to_numpy())
                 if np.any(lm <= 0):
                     raise ValueError(f"period {T:g} is too short: the level would lie below the threshold")
-                v = self.threshold + s["scale"].to_numpy() * lm * evt._expm1_over(s["shape"].to_numpy() * lm)
+                v = evt._gpd_rl_value(self.threshold, s["scale"].to_numpy(), s["shape"].to_numpy(), lm)
             else:
                 lp = evt._gev_rl_lp(float(T))
-                v = s["loc"].to_numpy() + s["scale"].to_numpy() * lp * evt._expm1_over(
-                    s["shape"].to_numpy() * lp
-                )
+                v = evt._gev_rl_value(s["loc"].to_numpy(), s["scale"].to_numpy(), s["shape"].to_numpy(), lp)
             rows.append(
                 {
                     "period": float(T),

@@ -29,6 +29,7 @@ from .gev import (  # noqa: F401
     _gev_mle,
     _gev_profile_ci,
     _gev_rl_lp,
+    _gev_rl_value,
     _gev_start,
     block_maxima,
     fit_gev,

@@ -116,7 +116,7 @@ class GEVFit:
     def _level_and_se(self, period: float, obs_per_block):
         """(value, delta-method se, lp = -log y_p) of the level; the gradient is in (mu, sigma, xi)."""
         lp = _gev_rl_lp(period)
-        value = float(self.loc + self.scale * lp * _expm1_over(self.shape * lp))
+        value = float(_gev_rl_value(self.loc, self.scale, self.shape, lp))
         grad = np.array(
             [
                 1.0,
@@ -436,6 +436,11 @@ def block_maxima(x, block_size: int, *, return_index: bool = False):
     if return_index:
         return maxima, arg + b * np.arange(nb)
     return maxima
+
+
+def _gev_rl_value(loc, scale, shape, lp):
+    """The GEV level mu + sigma (y_p^(-xi) - 1) / xi, y_p = -log(1 - 1/T), written stably with lp = -log y_p."""
+    return loc + scale * lp * _expm1_over(shape * lp)
 
 
 def _gev_rl_lp(period: float) -> float:

@@ -760,6 +760,7 @@ def _gpd_rl_setup(fit: GPDFit, period: float, obs_per_block: float | None) -> fl
 
 
 def _gpd_rl_value(u, scale, shape, lm):
+    """The GPD level u + sigma ((m zeta)^xi - 1) / xi, written stably with lm = log(m zeta) (arrays broadcast)."""
     return u + scale * lm * _expm1_over(shape * lm)
 
 
