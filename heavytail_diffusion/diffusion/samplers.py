@@ -44,6 +44,17 @@ def karras_sigmas(n_steps: int, sigma_max: float, sigma_min: float = SIGMA_MIN, 
     ``sigma_i = (sigma_max^(1/rho) + i / (K - 1) (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho`` for
     ``i = 0..K-1`` (K = ``n_steps``), then ``sigma_K = 0``. Larger ``rho`` concentrates steps near sigma_min.
 
+    Parameters
+    ----------
+    n_steps : int
+        K >= 1, the number of levels before the final 0.
+    sigma_max : float
+        The first level (the start: sigma_T for the truncated model, 80 for full EDM).
+    sigma_min : float, default SIGMA_MIN (0.002)
+        The last non-zero level.
+    rho : float, default 7
+        Spacing exponent (7 in EDM).
+
     Returns
     -------
     Tensor of shape (n_steps + 1,), float64, strictly decreasing from sigma_max to 0. With ``n_steps = 1`` it
@@ -84,6 +95,11 @@ def heun_sampler(denoiser: DenoiserFn, x_T: torch.Tensor, sigmas: torch.Tensor) 
         Start rows at level ``sigmas[0]``.
     sigmas : Tensor (K + 1,)
         Decreasing levels ending in 0 (e.g. :func:`karras_sigmas`).
+
+    Returns
+    -------
+    Tensor (B, d)
+        The rows at level 0 (the end of the ODE).
     """
     x = x_T
     for s, s_next in itertools.pairwise(sigmas):
@@ -112,6 +128,21 @@ def ddpm_sampler(
 
     and each step draws from it with ``x_0 <- D(x_i, sigma_i)`` (Ho et al. 2020 in VE form). The last step
     (to 0) has zero variance: ``x <- D(x, sigma_min)``. NFE = K.
+
+    Parameters
+    ----------
+    denoiser : callable ``D(x, sigma)``
+    x_T : Tensor (B, d)
+        Start rows at level ``sigmas[0]``.
+    sigmas : Tensor (K + 1,)
+        Decreasing levels ending in 0.
+    generator : torch.Generator, optional
+        Source of the Gaussian draws ``z`` (the result is deterministic given it).
+
+    Returns
+    -------
+    Tensor (B, d)
+        The rows at level 0.
     """
     x = x_T
     for s, s_next in itertools.pairwise(sigmas):
@@ -138,6 +169,21 @@ def euler_maruyama_sampler(
         x <- x + delta score(x, sigma_i) + sqrt(delta) z.
 
     The last step (to 0) is the noise-free ``x <- D(x, sigma_min)``. NFE = K.
+
+    Parameters
+    ----------
+    denoiser : callable ``D(x, sigma)``
+    x_T : Tensor (B, d)
+        Start rows at level ``sigmas[0]``.
+    sigmas : Tensor (K + 1,)
+        Decreasing levels ending in 0.
+    generator : torch.Generator, optional
+        Source of the Gaussian increments ``z``.
+
+    Returns
+    -------
+    Tensor (B, d)
+        The rows at level 0.
     """
     x = x_T
     for s, s_next in itertools.pairwise(sigmas):
@@ -156,7 +202,18 @@ SAMPLERS = {"heun": heun_sampler, "ddpm": ddpm_sampler, "euler": euler_maruyama_
 
 
 def nfe_for(sampler: str, steps: int) -> int:
-    """Network evaluations per row: Heun ``2 steps - 1``; DDPM and Euler-Maruyama ``steps``."""
+    """Network evaluations per row: Heun ``2 steps - 1``; DDPM and Euler-Maruyama ``steps``.
+
+    Parameters
+    ----------
+    sampler : {"heun", "ddpm", "euler"}
+    steps : int
+        Number of levels K before the final 0.
+
+    Returns
+    -------
+    int
+    """
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; valid: {', '.join(SAMPLERS)}")
     steps = check_positive_int(steps, "steps")
