@@ -142,7 +142,19 @@ class AtomInflated(GenerativeModel):
         return ["base", "atom", "tol", "base_params", "dequantize", "seed"]
 
     def fit(self, X, columns=None) -> AtomInflated:
-        """Estimate p0 and fit the base generator on the non-atom rows of ``X`` (shape (n, d) or (n,))."""
+        """Estimate p0 and fit the base generator on the non-atom rows of ``X`` (shape (n, d) or (n,)).
+
+        Parameters
+        ----------
+        X : array-like, shape (n, d) or (n,)
+            Training rows on the raw scale.
+        columns : sequence of str, optional
+            Column names.
+
+        Returns
+        -------
+        self : AtomInflated
+        """
         if isinstance(X, pd.DataFrame):
             columns = columns or [str(c) for c in X.columns]
             X = X.to_numpy()
@@ -187,7 +199,19 @@ class AtomInflated(GenerativeModel):
         return out
 
     def sample(self, n: int, seed: int | np.random.Generator | None = None, **options) -> np.ndarray:
-        """Draw ``n`` rows: Binomial(n, p0) atom rows and the rest from the base generator, in random order."""
+        """Draw ``n`` rows: Binomial(n, p0) atom rows and the rest from the base generator, in random order.
+
+        Parameters
+        ----------
+        n : int
+        seed : int, Generator or None
+        **options
+            Passed to the base generator's ``sample``.
+
+        Returns
+        -------
+        ndarray, shape (n, d)
+        """
         self._check_fitted()
         n = check_positive_int(n, "n")
         rng = as_generator(seed)

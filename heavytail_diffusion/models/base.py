@@ -94,6 +94,11 @@ class GenerativeModel:
             out with a note.
         columns : sequence of str, optional
             Column names (taken from a Table or DataFrame when not given).
+
+        Returns
+        -------
+        self : GenerativeModel
+            Fitted (``schema_``, ``columns_`` and the model's own fitted attributes set).
         """
         table = as_table(X, columns=columns, schema=self.schema, min_rows=MIN_TRAIN_ROWS)
         X = check_array(
@@ -194,6 +199,22 @@ class GenerativeModel:
         output grows with n. For ``n <= chunk_rows`` the draw is the single-block draw of earlier versions
         (same rows for the same seed); beyond the first chunk, rows come from child seeds, so draws of more
         than ``chunk_rows`` rows changed with chunked sampling and depend on ``chunk_rows``.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows, >= 1.
+        seed : int, Generator or None
+            Seed of the draw (None: fresh entropy).
+        chunk_rows : int
+            Largest block drawn at once.
+        **options
+            Sampler options the model accepts (its ``sample_options``, e.g. ``steps``, ``sampler``).
+
+        Returns
+        -------
+        ndarray, shape (n, d), float64
+            Rows in the data's units, inside the support the schema declares.
         """
         self._check_fitted()
         n = check_positive_int(n, "n")
@@ -312,7 +333,17 @@ class GenerativeModel:
 
     def sample_frame(self, n: int, seed=None, **options) -> pd.DataFrame:
         """Like :meth:`sample`, as a DataFrame with the training column names, categorical labels and
-        integer columns as integers."""
+        integer columns as integers.
+
+        Parameters
+        ----------
+        n, seed, **options
+            As in :meth:`sample`.
+
+        Returns
+        -------
+        DataFrame, shape (n, d)
+        """
         return frame_from_values(self.sample(n, seed=seed, **options), self.schema_)
 
     @property

@@ -64,6 +64,10 @@ def add_optional_models(packages: Mapping[str, str], registrar: Callable[[], lis
         Generator name -> the package it needs (named in the error for a generator that is not installed).
     registrar : callable
         ``registrar() -> list of names``: registers the installed ones (idempotent) and returns their names.
+
+    Returns
+    -------
+    None
     """
     OPTIONAL_MODELS.update(packages)
     if registrar not in _OPTIONAL_REGISTRARS:
