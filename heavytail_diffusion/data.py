@@ -527,7 +527,23 @@ def _localised_numbers(name: str, col: pd.Series, origin: _Origin) -> tuple[np.n
 
 
 def frame_from_values(values: np.ndarray, schema: Schema) -> pd.DataFrame:
-    """Values (n, d) in the Table representation -> DataFrame with labels and integer dtypes by kind."""
+    """Values (n, d) in the Table representation -> DataFrame with labels and integer dtypes by kind.
+
+    Parameters
+    ----------
+    values : array_like, shape (n, d)
+        Rows in the :class:`Table` representation (coded categorical columns hold codes 0..K-1).
+    schema : Schema
+        One spec per column, in the order of ``values``' columns (e.g. ``table.schema.select(table.columns)``;
+        extra id/time specs must not be included).
+
+    Returns
+    -------
+    frame : DataFrame, shape (n, d)
+        Columns named by the specs: a coded categorical column as its labels (object dtype), an integer
+        column, or a categorical one with whole values, as int64 when every |value| < 2**63, any other as
+        float64.
+    """
     values = np.asarray(values, dtype=np.float64)
     cols = {}
     for j, spec in enumerate(schema):
@@ -548,6 +564,29 @@ def as_table(X, columns=None, schema=None, *, min_rows: int = MIN_ROWS) -> Table
     """The training table of a model: a :class:`Table` as it is (with ``schema`` declarations applied on
     top of its own), a DataFrame or an array through :func:`load_table`; ``columns`` renames the columns
     (arrays, DataFrames) or must list a Table's columns in order.
+
+    Parameters
+    ----------
+    X : Table, DataFrame or array_like, shape (n, d)
+        The data; a numeric array (1-D is one column; text or object dtypes are refused, pass a DataFrame).
+    columns : sequence of str, optional
+        d column names. For a Table, names that differ from its own rename it, and its schema (coded text
+        categories included) is then re-inferred from the values.
+    schema : dict, Schema or None
+        Column declarations (:func:`load_table`); for a Table they are applied on top of its own schema.
+    min_rows : int, default MIN_ROWS (20)
+        Fewest rows accepted (:func:`load_table`); not checked for a Table.
+
+    Returns
+    -------
+    table : Table
+        With a schema for every column (inferred where neither the Table nor ``schema`` gives one); source
+        ``"ndarray"`` for an array.
+
+    Raises
+    ------
+    DataError
+        For a wrong number of column names, a non-numeric or non-2-D array, or what :func:`load_table` refuses.
     """
     if isinstance(X, Table):
         table = X

@@ -158,8 +158,26 @@ def save_folder(path, model_name: str, config: dict, tensors: dict) -> Path:
     never leaves a half-written model, nor loses the model it replaces. An existing model folder (or an
     empty folder) is replaced; any other existing folder is refused.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The model folder to write (created or replaced).
+    model_name : str
+        Registry name of the model, stored as the manifest's ``"model"``.
+    config : dict
+        Plain JSON (no NaN/inf), stored as the manifest's ``"config"``.
+    tensors : dict of str to array_like or torch.Tensor
+        Saved to ``tensors.pt`` as CPU tensor copies; the manifest records that file's SHA-256.
+
+    Returns
+    -------
+    path : pathlib.Path
+        ``path``, now holding ``model.json`` and ``tensors.pt``.
+
     Raises
     ------
+    TypeError
+        If ``config`` is not JSON-serialisable (non-finite floats included).
     ModelFileError
         If ``path`` is a file or a non-empty folder that is not a model folder, or another process is
         writing it (see :func:`folder_lock`).
@@ -316,7 +334,29 @@ def flatten_state(parts: dict[str, tuple[dict, dict]]) -> tuple[dict, dict]:
 
 
 def unflatten_state(config: dict, tensors: dict, name: str) -> tuple[dict, dict]:
-    """Inverse of :func:`flatten_state` for one component."""
+    """Inverse of :func:`flatten_state` for one component.
+
+    Parameters
+    ----------
+    config : dict
+        The merged config (component name -> its config).
+    tensors : dict of str to tensor
+        The merged tensors, keys ``"<name>.<key>"``.
+    name : str
+        The component to extract.
+
+    Returns
+    -------
+    config : dict
+        ``config[name]`` (not a copy).
+    tensors : dict
+        The tensors whose key starts with ``name + "."``, that prefix removed.
+
+    Raises
+    ------
+    ModelFileError
+        If ``config`` has no ``name`` entry.
+    """
     if name not in config:
         raise ModelFileError(f"saved model lacks its {name!r} component; the folder is corrupt")
     prefix = name + "."

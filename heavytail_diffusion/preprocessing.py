@@ -52,6 +52,30 @@ class Preprocessor:
         self.method = method
 
     def fit(self, X, columns=None) -> Preprocessor:
+        """Choose each column's transform and fit its ``loc`` and ``scale`` on ``g(x)``.
+
+        Robust: loc = median(g), scale = IQR(g) / 1.349 (the mean absolute deviation from the median when
+        the IQR is 0); standard: mean and standard deviation of g; ``"none"``: loc = 0, scale = 1.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Finite raw data (a 1-D array is one column); strictly positive in the ``"log"`` columns.
+        columns : sequence of str, optional
+            Column names, used in error messages only.
+
+        Returns
+        -------
+        self : Preprocessor
+            Fitted (``methods_``, ``loc_``, ``scale_``, ``n_features_in_`` set).
+
+        Raises
+        ------
+        ValueError
+            For an unknown transform or a ``method`` list whose length is not d.
+        DataError
+            For non-positive values in a ``"log"`` column, or a column with no spread after its transform.
+        """
         X = check_array(X, "X", columns=columns)
         d = X.shape[1]
         methods = [self.method] * d if isinstance(self.method, str) else list(self.method)
@@ -127,6 +151,20 @@ class Preprocessor:
         return X
 
     def fit_transform(self, X, columns=None) -> np.ndarray:
+        """:meth:`fit` on ``X``, then :meth:`transform` of the same ``X``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Raw data, as in :meth:`fit`.
+        columns : sequence of str, optional
+            Column names, used in error messages only.
+
+        Returns
+        -------
+        Z : ndarray of float64, shape (n, d)
+            (g(X) - loc_) / scale_, column by column.
+        """
         return self.fit(X, columns=columns).transform(X)
 
     def _check_fitted(self) -> None:

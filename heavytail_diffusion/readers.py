@@ -431,7 +431,31 @@ def _as_frame(source, **read_options) -> tuple[pd.DataFrame, _Origin]:
 
 def read_frame(source, sep: str | None = None, decimal: str | None = None, thousands: str | None = None) -> pd.DataFrame:
     """A file read as :func:`load_table` reads it (same delimiter detection and checks), as a raw DataFrame
-    with its column names and unconverted values (e.g. a synthetic set to match against a real table)."""
+    with its column names and unconverted values (e.g. a synthetic set to match against a real table).
+
+    Parameters
+    ----------
+    source : str, pathlib.Path, DataFrame, Series, ndarray, list or tuple
+        A delimited text file (optionally .gz/.bz2/.xz) or parquet file; or in-memory data: a DataFrame
+        (copied, index reset), a Series (one column), a 1-D array (column ``"x"``) or a 2-D array (columns
+        ``"x0"``, ``"x1"``, ...).
+    sep : str, optional
+        Field delimiter of a text file: one character or ``"tab"``, ``"comma"``, ``"semicolon"``, ``"space"``,
+        ``"pipe"``; default sniffed from the header (tab for .tsv/.tab).
+    decimal, thousands : str, optional
+        Decimal mark and thousands separator of a text file, passed to :func:`pandas.read_csv` (they must
+        differ). All three options are ignored for parquet and in-memory sources.
+
+    Returns
+    -------
+    frame : DataFrame
+        The raw table, column names as str (stripped for text files).
+
+    Raises
+    ------
+    DataError
+        For a missing, unreadable, empty or malformed file, duplicate column names or an unsupported source.
+    """
     df, _ = _as_frame(source, sep=sep, decimal=decimal, thousands=thousands)
     return df
 

@@ -105,6 +105,20 @@ def run_tasks(fn: Callable, tasks: Sequence, *, workers: int | None = None) -> l
     Uses :func:`heavytail_diffusion.execution.run_tasks` when that module exists; otherwise a
     ``concurrent.futures.ProcessPoolExecutor`` (spawned processes, torch limited to one thread each). One
     worker (or one task) runs in this process. Results come back in the order of ``tasks``.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(task) -> result``; picklable (a module-level function) when more than one worker runs.
+    tasks : sequence
+        The tasks (picklable for more than one worker).
+    workers : int, optional
+        Number of processes, clipped to [1, len(tasks)]; default ``os.cpu_count()``.
+
+    Returns
+    -------
+    results : list
+        ``fn(t)`` for every t in ``tasks``, in that order.
     """
     tasks = list(tasks)
     n = (os.cpu_count() or 1) if workers is None else int(workers)
@@ -553,9 +567,26 @@ def write_report(result: ComparisonResult, out_dir, *, max_pairs: int = 3, figur
     splits, noise-floor row, failed models as one line with a footnote), costs, the per-column table and the
     figures, each with a caption that says what to look for.
 
+    Parameters
+    ----------
+    result : ComparisonResult
+        What :func:`compare` (or :func:`heavytail_diffusion.scoring.score_samples`) returns.
+    out_dir : str or path-like
+        Folder to write to, created if missing (with its parents); files of the same names are replaced.
+    max_pairs : int, default 3
+        Most tail-column pairs that get a scatter grid and a chi plot.
+    figures : bool, default True
+        Draw the PNGs (False: tables and text only, no matplotlib).
+
     Returns
     -------
-    Path of ``report.html``.
+    path : pathlib.Path
+        Path of ``report.html``.
+
+    Raises
+    ------
+    DataError
+        If ``out_dir`` exists and is not a folder.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

@@ -344,6 +344,25 @@ def parse_schema_items(items: Sequence[str] | None = None, file=None) -> dict[st
     ``profits=nonnegative``, ``limit=positive:atoms=1e6``, ``claims=integer:lower=1``, ``year=time``.
     The JSON file maps column names to such strings or to objects (``{"kind": "bounded", "lower": 0}``), or is a
     schema saved with a model (``{"columns": [...]}``). Items given on the command line win over the file.
+
+    Parameters
+    ----------
+    items : sequence of str, optional
+        ``COL=KIND[:ARGS]`` strings (``--schema``); a later item for the same column wins.
+    file : str or path-like, optional
+        Path of the ``--schema-file`` JSON.
+
+    Returns
+    -------
+    declarations : dict of str to dict
+        Column -> declared ColumnSpec fields: ``kind`` (a lower-case name of :data:`KINDS`) always, ``atoms``
+        a sorted tuple of floats; from an item ``lower``/``upper``/``step`` are finite floats and
+        ``categories`` a tuple of str, from the file other values are kept as given. {} when neither is given.
+
+    Raises
+    ------
+    DataError
+        For an unreadable or invalid file, an item without ``=`` or a column name, or a malformed declaration.
     """
     out: dict[str, dict] = {}
     if file is not None:

@@ -112,8 +112,18 @@ def _tails(ref: np.ndarray) -> list[str]:
 def column_kinds(schema, columns: Sequence[str]) -> dict[str, str]:
     """The schema kind of each column (``"real"`` where the schema is absent or silent).
 
-    Accepts a mapping column -> kind (a string or an object with a ``kind`` attribute), an object with a
-    ``kind_of(column)`` method or a ``kinds`` mapping, or None.
+    Parameters
+    ----------
+    schema : Mapping, object or None
+        A mapping column -> kind (a string or an object with a ``kind`` attribute), an object with a
+        ``kind_of(column)`` method or a ``kinds`` mapping, or None (every column ``"real"``).
+    columns : sequence of str
+        The column names to look up.
+
+    Returns
+    -------
+    kinds : dict of str to str
+        Column -> kind, in the order of ``columns``; ``"real"`` where the schema gives None.
     """
     out = {}
     for c in columns:
@@ -132,7 +142,20 @@ def column_kinds(schema, columns: Sequence[str]) -> dict[str, str]:
 
 
 def tail_columns(columns: Sequence[str], kinds: Mapping[str, str] | None = None) -> list[int]:
-    """Indices of the columns that get tail metrics: all but categorical, id and time columns."""
+    """Indices of the columns that get tail metrics: all but categorical, id and time columns.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column names, in data order.
+    kinds : Mapping of str to str, optional
+        Column -> schema kind (:func:`column_kinds`); a column it lacks counts as ``"real"``.
+
+    Returns
+    -------
+    idx : list of int
+        Positions j in ``columns`` whose kind is not in :data:`NON_TAIL_KINDS`, ascending.
+    """
     kinds = kinds or {}
     return [j for j, c in enumerate(columns) if kinds.get(c, "real") not in NON_TAIL_KINDS]
 
@@ -520,6 +543,19 @@ def tied(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> bool:
 
     Tied when |mean(a - b)| <= t_{(1+level)/2, S-1} * sd(a - b) / sqrt(S) over the S splits where both are
     finite (a paired t interval that covers 0); with one split, only equal values are tied.
+
+    Parameters
+    ----------
+    a, b : array_like, shape (n_splits,)
+        Paired per-split values of two models (same split order); NaN and +-inf allowed.
+    level : float, default 0.95
+        Confidence level of the paired t interval, in (0, 1).
+
+    Returns
+    -------
+    tied : bool
+        The rule above on the splits where both values are finite (splits where either is not are ignored).
+        With no such split: True when some split has both values infinite or when both are all NaN.
     """
     from scipy.stats import t as student_t
 
@@ -618,6 +654,24 @@ def verdict(ranked: pd.DataFrame, *, n_splits: int, failed: Mapping[str, str] | 
 
     A metric "fails" for every model when even the best model's mean error is more than three times the
     metric's noise floor (two halves of the real rows scored against each other).
+
+    Parameters
+    ----------
+    ranked : DataFrame
+        Output of :func:`rank_splits`, best first; each family column present needs its ``<family>_floor``
+        column too (a KeyError otherwise).
+    n_splits : int
+        Number of splits behind the ranks (only quoted in the text).
+    failed : Mapping of str to str, optional
+        Model -> error message, for models that produced no samples.
+    warnings : sequence of str, default ()
+        Sentences (e.g. :func:`small_data_warnings`) appended after "Read with care:".
+
+    Returns
+    -------
+    text : str
+        The paragraph (markdown: the winner in bold); when ``ranked`` is empty, a sentence saying nothing
+        was scored and the failures.
     """
     if ranked.empty:
         parts = ["No model produced samples, so nothing was scored."]
@@ -675,6 +729,26 @@ def small_data_warnings(reference: np.ndarray, columns: Sequence[str], tail_idx:
     atoms (exact zeros, a cap, a heaped count) hold at least :data:`ATOM_SHARE` of the reference rows;
     without one (or for a column it does not know), when its most frequent value does. Only the tail
     columns (``tail_idx``) are checked: categorical, id and time columns get no tail metric.
+
+    Parameters
+    ----------
+    reference : array_like, shape (n, d)
+        The reference (test) rows.
+    columns : sequence of str
+        The d column names, in the order of ``reference``'s columns.
+    tail_idx : sequence of int
+        Positions of the tail columns (:func:`tail_columns`).
+    kinds : Mapping of str to str, optional
+        Column -> schema kind; accepted but not used.
+    schema : Schema, optional
+        Declared or inferred schema; its atoms decide atom domination for the columns it contains.
+
+    Returns
+    -------
+    warnings : list of str
+        One sentence per problem, in this order: few rows (n < :data:`MIN_TEST_ROWS`), few exceedances
+        (ceil(0.1 n) < :data:`MIN_EXCEEDANCES`, a single sentence for all columns), then one per
+        atom-dominated tail column (atom share >= :data:`ATOM_SHARE`); empty when there is none.
     """
     R = np.asarray(reference, dtype=np.float64)
     n = R.shape[0]

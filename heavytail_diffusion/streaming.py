@@ -28,7 +28,25 @@ _MODELS: dict[tuple[str, float], object] = {}  # per worker process: loaded mode
 
 
 def output_format(path, format: str | None = None) -> str:
-    """``"parquet"`` or ``"csv"``: ``format`` when given, else parquet for a .parquet/.pq suffix, CSV otherwise."""
+    """``"parquet"`` or ``"csv"``: ``format`` when given, else parquet for a .parquet/.pq suffix, CSV otherwise.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file; only its last suffix is read (case-insensitive), when ``format`` is None.
+    format : {"parquet", "csv"}, optional
+        Explicit format; wins over the suffix.
+
+    Returns
+    -------
+    format : str
+        ``"parquet"`` or ``"csv"``.
+
+    Raises
+    ------
+    ValueError
+        If ``format`` is given and is neither ``"parquet"`` nor ``"csv"``.
+    """
     if format is not None:
         if format not in ("parquet", "csv"):
             raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")

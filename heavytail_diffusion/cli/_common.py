@@ -88,7 +88,23 @@ def add_columns_argument(parser) -> None:
 
 def table_options(args, schema: dict | None = None) -> dict:
     """Keyword arguments of :func:`heavytail_diffusion.data.load_table` from the parsed reading options;
-    ``schema`` adds declarations (the command line's win)."""
+    ``schema`` adds declarations (the command line's win).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments; ``sep``, ``decimal``, ``thousands``, ``schema`` and ``schema_file``
+        (:func:`add_columns_argument`) are read where present, absent ones count as None.
+    schema : dict, optional
+        Column -> declaration (a kind string or a dict with ``kind``), overridden column by column by
+        ``--schema-file`` and ``--schema``.
+
+    Returns
+    -------
+    options : dict
+        ``{"sep", "decimal", "thousands", "schema"}``; ``schema`` is the merged declarations
+        (:func:`heavytail_diffusion.schema.parse_schema_items`), or None when there are none.
+    """
     from ..schema import parse_schema_items
 
     decl = dict(schema or {})
@@ -330,6 +346,21 @@ def parse_model_params(items: list[str] | None, cls, what: str = "--param") -> d
     as true/false, ``str``, ``X | None`` with ``none``, comma-separated lists, JSON objects for dicts);
     parameters without an annotation take the type of their default.
 
+    Parameters
+    ----------
+    items : list of str or None
+        ``key=value`` strings; dashes in a key become underscores. None or [] gives {}.
+    cls : type
+        The model class whose ``__init__`` parameters (its own and its bases') are accepted.
+    what : str, default "--param"
+        The option's name in error messages.
+
+    Returns
+    -------
+    params : dict
+        Parameter name -> converted value (a later item for the same key wins); a parameter with neither an
+        annotation nor a non-None default is parsed as in :func:`parse_key_values`.
+
     Raises
     ------
     ValueError
@@ -356,7 +387,26 @@ def parse_model_params(items: list[str] | None, cls, what: str = "--param") -> d
 
 
 def parse_key_values(items: list[str] | None, what: str = "--param") -> dict:
-    """Parse ``key=value`` strings; values become int, float, bool or stay strings."""
+    """Parse ``key=value`` strings; values become int, float, bool or stay strings.
+
+    Parameters
+    ----------
+    items : list of str or None
+        ``key=value`` strings; dashes in a key become underscores. None or [] gives {}.
+    what : str, default "--param"
+        The option's name in the error message for an item without ``=``.
+
+    Returns
+    -------
+    params : dict
+        Key -> value: ``true``/``false`` (any case) a bool, ``none``/``null`` None, then int, then float
+        (``nan`` and ``inf`` included), a value with commas a list of such values, else the string.
+
+    Raises
+    ------
+    ValueError
+        For an item without ``=``.
+    """
     out = {}
     for item in items or []:
         if "=" not in item:

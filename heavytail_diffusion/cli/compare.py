@@ -104,7 +104,20 @@ def _preprocessing(text: str | None):
 
 
 def print_scorecard(result, path) -> None:
-    """The CLI's plain-text scorecard: small-data warnings, the table, footnotes, the verdict."""
+    """The CLI's plain-text scorecard: small-data warnings, the table, footnotes, the verdict.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        The comparison to print (:func:`heavytail_diffusion.report.compare`).
+    path : pathlib.Path or None
+        Path of the written ``report.html``, printed last; None prints no report line.
+
+    Returns
+    -------
+    None
+        Everything goes to stdout (the verdict without its markdown ``**``).
+    """
     import pandas as pd
 
     from ..report import scorecard_table

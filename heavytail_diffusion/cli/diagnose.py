@@ -119,7 +119,27 @@ def _number(text: str, what: str) -> float | str:
 
 
 def parse_thresholds(items: list[str], columns: list[str]) -> dict:
-    """Turn ``--threshold`` items (auto, VALUE, COL=VALUE; also COL=V,COL2=V2) into column -> value or 'auto'."""
+    """Turn ``--threshold`` items (auto, VALUE, COL=VALUE; also COL=V,COL2=V2) into column -> value or 'auto'.
+
+    Parameters
+    ----------
+    items : list of str
+        The ``--threshold`` words: at most one bare ``auto`` or finite number (the default for every column)
+        and any number of ``COL=VALUE`` items (the last one for a column wins); an item in which every
+        comma-separated piece has ``=`` is split at the commas.
+    columns : list of str
+        The table's column names; every ``COL`` must be one of them.
+
+    Returns
+    -------
+    thresholds : dict
+        Column -> float threshold or ``"auto"``, for every column in ``columns`` (in that order).
+
+    Raises
+    ------
+    ValueError
+        For an unknown column, a value that is neither ``auto`` nor a finite number, or two bare values.
+    """
     default: float | str = "auto"
     per: dict = {}
     n_bare = 0

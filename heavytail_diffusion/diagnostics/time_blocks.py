@@ -120,6 +120,18 @@ def observations_per_year(time, name: str = "time") -> float:
 
     With it, ``return_level(gpd_fit, T, obs_per_block=npp)`` is the level exceeded once every T years on
     average: the exceedance rate per year is n_exceedances / years.
+
+    Parameters
+    ----------
+    time : array_like, pandas Series or DatetimeIndex, shape (n,)
+        Date or whole-number year of each observation (see :func:`as_time`).
+    name : str, default "time"
+        Name used in error messages.
+
+    Returns
+    -------
+    npp : float
+        n / :func:`observation_years` (time), observations per year (> 0).
     """
     t = np.asarray(time) if not isinstance(time, pd.DatetimeIndex | pd.Series) else time
     return float(len(t) / observation_years(time, name))
@@ -267,6 +279,18 @@ def gev_period_in_blocks(period_years, blocks_per_year: int):
     With b i.i.d. blocks per year, P(M_year <= z) = G(z)^b, so the block non-exceedance probability is
     (1 - 1/T)^(1/b) and the block period is T_b = 1 / (1 - (1 - 1/T)^(1/b)) (about b T for large T).
     Seasonal blocks are not identically distributed; use it for them with that caveat.
+
+    Parameters
+    ----------
+    period_years : float or array_like
+        Return period(s) T in years, > 1 (T = 1 gives 1, T < 1 NaN).
+    blocks_per_year : int
+        b, blocks per year (1, 4 or 12 for year, season, month; see :data:`BLOCKS_PER_YEAR`).
+
+    Returns
+    -------
+    period_blocks : ndarray or float
+        T_b, same shape as ``period_years``; ``period_years`` as a float64 array when b = 1.
     """
     T = np.asarray(period_years, dtype=np.float64)
     b = int(blocks_per_year)

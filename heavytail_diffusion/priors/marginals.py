@@ -106,7 +106,21 @@ class GPDTailMarginal:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, x, name: str = "x") -> GPDTailMarginal:
-        """Fit the body and both GPD tails to a 1-D sample ``x`` (finite, at least 40 distinct-ish values)."""
+        """Fit the body and both GPD tails to a 1-D sample ``x`` (finite, at least 40 distinct-ish values).
+
+        Parameters
+        ----------
+        x : array_like, shape (n,) or (n, 1)
+            The sample, finite, n >= 40, not constant; at least 10 values must lie strictly beyond each tail
+            threshold.
+        name : str, default "x"
+            Name of the sample in warnings and error messages.
+
+        Returns
+        -------
+        self : GPDTailMarginal
+            Fitted (``knots_x_``, ``knots_p_``, ``zeta_``, the tail parameters and ``n_exceedances_`` set).
+        """
         frac = check_probability(self.tail_fraction, "tail_fraction")
         max_frac = check_probability(self.max_tail_fraction, "max_tail_fraction")
         min_exc = check_positive_int(self.min_exceedances, "min_exceedances")
@@ -288,6 +302,19 @@ class GPDTailMarginal:
 
         The smaller of the two probabilities decides: far upper quantiles use ``log_q`` (so q = 1e-300 is
         fine), far lower ones ``log_p``. The body is the inverse of the piecewise-linear ECDF.
+
+        Parameters
+        ----------
+        log_p : array_like
+            log F(x), in [-inf, 0].
+        log_q : array_like
+            log S(x) = log(1 - p), broadcastable to ``log_p``'s shape.
+
+        Returns
+        -------
+        x : ndarray of float64, shape of ``log_p``
+            The quantiles: u+ + GPD isf of q / zeta where q < zeta and q < p, u- - GPD isf of p / zeta
+            (lower tail) where p < zeta, else the body interpolation at p.
         """
         self._check_fitted()
         log_p = np.asarray(log_p, dtype=np.float64)
@@ -368,7 +395,20 @@ class GPDTailMarginal:
         return self.quantile_from_logs(log_ndtr(z), log_ndtr(-z))
 
     def sample(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Draw ``n`` values (through normal scores, so the far tails are sampled accurately)."""
+        """Draw ``n`` values (through normal scores, so the far tails are sampled accurately).
+
+        Parameters
+        ----------
+        n : int
+            Number of draws, >= 1.
+        seed : int, numpy.random.Generator or None, default None
+            Random seed or generator (None: fresh entropy).
+
+        Returns
+        -------
+        x : ndarray of float64, shape (n,)
+            ``from_normal(z)`` for z standard normal.
+        """
         n = check_positive_int(n, "n")
         return self.from_normal(as_generator(seed).standard_normal(n))
 
@@ -432,7 +472,20 @@ class MarginalTransform:
         return cfg
 
     def fit(self, X, columns=None) -> MarginalTransform:
-        """Fit one marginal per column of ``X`` (n, d)."""
+        """Fit one marginal per column of ``X`` (n, d).
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Finite data, n >= 40 (a 1-D array is one column).
+        columns : sequence of str, optional
+            Column names, used in warnings and error messages only.
+
+        Returns
+        -------
+        self : MarginalTransform
+            Fitted (``marginals_`` and ``n_features_in_`` set).
+        """
         X = check_array(X, "X", min_rows=40, columns=columns)
         d = X.shape[1]
         self.marginals_ = [
@@ -475,7 +528,20 @@ class MarginalTransform:
         return self._apply("logpdf", X, "X")
 
     def quantile_from_logs(self, log_p, log_q) -> np.ndarray:
-        """Per-column :meth:`GPDTailMarginal.quantile_from_logs` for (n, d) arrays of log-probabilities."""
+        """Per-column :meth:`GPDTailMarginal.quantile_from_logs` for (n, d) arrays of log-probabilities.
+
+        Parameters
+        ----------
+        log_p : array_like, shape (n, d)
+            log F per column (-inf allowed).
+        log_q : array_like, shape (n, d)
+            log(1 - F) per column, same shape as ``log_p``.
+
+        Returns
+        -------
+        X : ndarray of float64, shape (n, d)
+            Column j is ``marginals_[j].quantile_from_logs(log_p[:, j], log_q[:, j])``.
+        """
         log_p = self._check(log_p, "log_p", finite=False)
         log_q = self._check(log_q, "log_q", finite=False)
         out = np.empty_like(log_p)

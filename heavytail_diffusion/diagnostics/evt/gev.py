@@ -135,7 +135,22 @@ def gev_nllh(maxima, loc: float, scale: float, shape: float) -> float:
     """GEV negative log-likelihood n log sigma + (1 + 1/xi) sum log t_i + sum t_i^(-1/xi), t = 1 + xi z.
 
     z = (x - mu)/sigma; the xi = 0 (Gumbel) limit n log sigma + sum z + sum exp(-z) is used continuously.
-    Returns +inf outside the parameter space.
+
+    Parameters
+    ----------
+    maxima : array_like, shape (n,)
+        Block maxima x_i (data units).
+    loc : float
+        Location mu (data units).
+    scale : float
+        Scale sigma, > 0 (data units).
+    shape : float
+        Shape xi; xi > 0 is a heavy (Frechet-type) tail.
+
+    Returns
+    -------
+    nllh : float
+        The negative log-likelihood; +inf outside the parameter space (sigma <= 0 or some 1 + xi z_i <= 0).
     """
     x = np.asarray(maxima, dtype=np.float64)
     if not scale > 0:

@@ -99,11 +99,29 @@ def parameter_stability(x, thresholds, *, level: float = 0.95):
     If the GPD holds above u0, the shape xi and the modified scale sigma* = sigma_u - xi u are constant for
     u > u0 (Coles 2001, section 4.3.4); var(sigma*) = V_ss - 2 u V_sx + u^2 V_xx from the fit's covariance.
 
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        Finite observations (data units).
+    thresholds : array_like
+        Finite thresholds u (data units), flattened; each must leave at least 10 exceedances.
+    level : float, default 0.95
+        Confidence level of the Wald intervals estimate +- z_{(1+level)/2} se, in (0, 1).
+
     Returns
     -------
-    DataFrame with columns threshold, shape, shape_ci_low, shape_ci_high, modified_scale,
-    modified_scale_ci_low, modified_scale_ci_high, n_exceedances.  Thresholds leaving fewer than 10
-    exceedances raise DataError (as in :func:`fit_gpd`).
+    table : DataFrame
+        One row per threshold, in the given order, with columns threshold, shape, shape_ci_low,
+        shape_ci_high, modified_scale, modified_scale_ci_low, modified_scale_ci_high, n_exceedances.
+
+    Raises
+    ------
+    ValueError
+        If ``thresholds`` is empty or not all finite.
+    DataError
+        For a threshold leaving fewer than 10 exceedances (as in :func:`fit_gpd`).
+    NumericalError
+        When a fit's observed information is not positive definite (from :func:`fit_gpd`).
     """
     import pandas as pd
     from scipy.stats import norm
