@@ -7,6 +7,7 @@ Files are read by :mod:`heavytail_diffusion.readers`; the bundled real heavy-tai
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import math
@@ -570,8 +571,8 @@ def as_table(X, columns=None, schema=None, *, min_rows: int = MIN_ROWS) -> Table
     X : Table, DataFrame or array_like, shape (n, d)
         The data; a numeric array (1-D is one column; text or object dtypes are refused, pass a DataFrame).
     columns : sequence of str, optional
-        d column names. For a Table, names that differ from its own rename it, and its schema (coded text
-        categories included) is then re-inferred from the values.
+        d column names. For a Table, names that differ from its own rename it; its schema (declared kinds,
+        coded text categories) follows the renamed columns.
     schema : dict, Schema or None
         Column declarations (:func:`load_table`); for a Table they are applied on top of its own schema.
     min_rows : int, default MIN_ROWS (20)
@@ -593,8 +594,12 @@ def as_table(X, columns=None, schema=None, *, min_rows: int = MIN_ROWS) -> Table
         if columns is not None and tuple(map(str, columns)) != table.columns:
             if len(columns) != table.d:
                 raise DataError(f"{len(columns)} column names given for {table.d} columns")
-            table = Table(table.values, tuple(map(str, columns)), table.source, table.skipped, table.n_dropped,
-                          schema=None, extra=table.extra)  # fmt: skip
+            rename = dict(zip(table.columns, map(str, columns)))
+            renamed = None if table.schema is None else Schema(
+                dataclasses.replace(spec, name=rename.get(spec.name, spec.name)) for spec in table.schema
+            )  # the declared and inferred kinds (coded categories included) follow their columns
+            table = Table(table.values, tuple(rename.values()), table.source, table.skipped, table.n_dropped,
+                          schema=renamed, extra=table.extra)  # fmt: skip
         if table.schema is None:
             table = _with_schema(table, Schema([]))
         return _with_schema(table, table.schema, decl=normalise_declarations(schema)) if schema else table

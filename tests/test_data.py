@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import logging
@@ -509,3 +510,18 @@ def test_property_inserted_nonfinite_is_located(tmp_path, X, data, marker):
     msg = str(exc.value)
     assert f"column 'v{j}'" in msg
     assert f"row {i + 1} of the data (line {i + 2} of the file)" in msg
+
+
+def test_renaming_a_table_keeps_its_schema():
+    """as_table(table, columns=...) renames the columns and their specs (coded categories were lost)."""
+    from heavytail_diffusion.data import as_table
+
+    df = pd.DataFrame({"loss": np.r_[np.zeros(10), np.arange(1.0, 31.0) ** 1.5], "kind": ["a", "b"] * 20})
+    table = load_table(df)
+    renamed = as_table(table, columns=["x", "y"])
+    assert renamed.columns == ("x", "y")
+    assert renamed.schema["y"].kind == "categorical" and renamed.schema["y"] == dataclasses.replace(
+        table.schema["kind"], name="y"
+    )
+    assert renamed.schema["x"].kind == table.schema["loss"].kind
+    np.testing.assert_array_equal(renamed.values, table.values)
