@@ -36,15 +36,15 @@ def function_lengths(root: Path, *, code_only: bool = False) -> list[tuple[int, 
         tree = ast.parse(path.read_text(encoding="utf-8"))
         rel = path.relative_to(root.parent).as_posix()
 
-        def visit(node, prefix):
+        def visit(node, prefix, rel=rel):
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     name = f"{prefix}{child.name}"
                     n = child.end_lineno - child.lineno + 1
                     out.append((n - _docstring_lines(child) if code_only else n, f"{rel}:{name}"))
-                    visit(child, name + ".")
+                    visit(child, name + ".", rel)
                 elif isinstance(child, ast.ClassDef):
-                    visit(child, f"{prefix}{child.name}.")
+                    visit(child, f"{prefix}{child.name}.", rel)
 
         visit(tree, "")
     return sorted(out, reverse=True)
@@ -65,7 +65,7 @@ def main(argv=None) -> None:
     ap.add_argument("--max-function-lines", type=int, default=80)
     args = ap.parse_args(argv)
     root = Path(args.package)
-    code = dict((name, n) for n, name in function_lengths(root, code_only=True))
+    code = {name: n for n, name in function_lengths(root, code_only=True)}
     print(f"| lines | without docstring | function ({args.top} longest) |\n|---:|---:|---|")
     for n, name in function_lengths(root)[: args.top]:
         print(f"| {n} | {code[name]} | `{name}` |")

@@ -10,7 +10,6 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError
-from .tail_index import orient
 from ..validation import (
     as_generator,
     check_array,
@@ -19,6 +18,7 @@ from ..validation import (
     check_probability,
     column_label,
 )
+from .tail_index import orient
 
 __all__ = [
     "ccdf_area",
