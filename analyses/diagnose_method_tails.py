@@ -94,7 +94,7 @@ class ExactDenoiser:
         return out
 
     def _block(self, y, s):
-        K, d = self.mu.shape
+        K, _d = self.mu.shape
         logS, V = [], []
         for k in range(K):
             r = (y - self.mu[k]) @ self.U[k]  # (n, d) eigen-coordinates
@@ -155,7 +155,7 @@ def fit_cached(case: str, seed: int, tag: str = "default", cache: Path = CACHE, 
     sel = getattr(m, "sigma_T_selection_", None)
     base = max(float(sel.sigma_T), float(m.min_sigma_T)) if sel is not None else float(m.sigma_T_)
     info["sigma_T_dip"] = float(sel.sigma_T) if sel is not None else float("nan")
-    info["refits"] = int(round(np.log2(m.sigma_T_ / base)))
+    info["refits"] = round(np.log2(m.sigma_T_ / base))
     info["copy_fraction"] = float(m.copy_fraction_) if m.copy_fraction_ is not None else float("nan")
     info["train_steps_done"] = int(m.history_["step"].max())
     info["val_loss"] = float(m.history_["val_loss"].min())
@@ -258,11 +258,11 @@ def part_a(c: Case, out: list) -> dict:
             ("training rows (10,000)", tail_errors(c.X, c.q_clean)),
             (f"fresh true draws ({N_GEN})", tail_errors(c.bench.sample(N_GEN, seed=31_000 + c.seed), c.q_clean))]  # fmt: skip
     out += [f"### (a) tail quantile errors, {c.name} (sigma_T = {s:.3g}; {N_GEN} rows; raw scale)", "",
-            "Relative errors of the marginal quantiles at 0.001/0.999 (med999, max999: median and max of |err| over "
+            ("Relative errors of the marginal quantiles at 0.001/0.999 (med999, max999: median and max of |err| over "
             "the columns and both tails) and 0.01/0.99 (med99, max99); signed999: mean signed error at the two "
             "extreme levels (positive: more extreme than the truth). Prior draws at sigma_T are compared with the "
             "truth noised at sigma_T (1e6 true draws + sigma_T eps in the model's space), outputs with the exact "
-            "clean quantiles.", "",
+            "clean quantiles."), "",
             _md([(n, _summ(e)) for n, e in rows], ["med999", "max999", "med99", "max99", "signed999"]), ""]  # fmt: skip
     d = c.X.shape[1]
     cols = [f"{lv}:{j}" for lv in ("q.001", "q.999") for j in range(d)]
@@ -291,8 +291,8 @@ def part_b(c: Case, r: dict, out: list) -> None:
                 "mean |x_T|": float(a[mask].mean()), "net disp": float(dn.mean()), "exact disp": float(de.mean()),
                 "net - exact": float((dn - de).mean()), "rms(net - exact)": float(np.sqrt(((dn - de) ** 2).mean()))}))  # fmt: skip
     out += [f"### (b) how far the sampler moves points, {c.name} (model space; per coordinate, pooled over columns)",
-            "", "Mean radial displacement sign(x_T,j) (x_0,j - x_T,j) (negative: pulled inwards) from the same start "
-            "through the network ODE and the exact-denoiser ODE; bins of |x_T,j| by its quantiles per column.", "",
+            "", ("Mean radial displacement sign(x_T,j) (x_0,j - x_T,j) (negative: pulled inwards) from the same start "
+            "through the network ODE and the exact-denoiser ODE; bins of |x_T,j| by its quantiles per column."), "",
             _md(rows, ["mean |x_T|", "net disp", "exact disp", "net - exact", "rms(net - exact)"]), ""]  # fmt: skip
 
 
@@ -323,10 +323,10 @@ def part_c(c: Case, r: dict, out: list) -> None:
                     "rms |D - E|": float(err), "rms |E - y|": float(corr), "ratio": float(err / corr),
                     "radial bias (largest coord)": float(rad.mean())}))  # fmt: skip
     out += [f"### (c) network error vs the exact posterior mean, {c.name} (model space)", "",
-            "y = true point + sigma eps (true y) or the prior's draws at sigma_T (prior y); D the network, E the exact "
+            ("y = true point + sigma eps (true y) or the prior's draws at sigma_T (prior y); D the network, E the exact "
             "E[x0 | y]; ratio = rms|D - E| / rms|E - y| (the error relative to the correction it must make); radial "
             "bias: mean of sign(y_j)(D_j - E_j) on each row's largest coordinate (negative: the network pulls "
-            "extreme points further in than it should).", "",
+            "extreme points further in than it should)."), "",
             _md(rows, ["rms |D - E|", "rms |E - y|", "ratio", "radial bias (largest coord)"]), ""]  # fmt: skip
 
 
@@ -396,10 +396,10 @@ def main(argv=None) -> None:
             continue
         c = Case(case, a.seed)
         i = c.info
-        out += [f"## {case}", "", f"Default fit (`make_model('truncated', seed={a.seed})`, {N_TRAIN} rows, 1 torch "
+        out += [f"## {case}", "", (f"Default fit (`make_model('truncated', seed={a.seed})`, {N_TRAIN} rows, 1 torch "
                 f"thread): {i['fit_cpu_s']:.1f} CPU-s ({i['fit_wall_s']:.1f} s wall), sigma_T {i['sigma_T']:.3g} "
                 f"(dip test {i['sigma_T_dip']:.3g}), copy-check refits {i['refits']}, copy fraction "
-                f"{i['copy_fraction']:.3f}, {i['train_steps_done']} training steps, peak RSS {i['peak_rss_mb']:.0f} MB.", ""]  # fmt: skip
+                f"{i['copy_fraction']:.3f}, {i['train_steps_done']} training steps, peak RSS {i['peak_rss_mb']:.0f} MB."), ""]  # fmt: skip
         r = part_a(c, out)
         part_b(c, r, out)
         part_c(c, r, out)
