@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..diffusion.edm import SIGMA_MIN
+from ..diffusion.tail_calibration import TailCalibration, calibrate_model_tails
 from ..persistence import flatten_state, unflatten_state
 from .base import DiffusionModel
 from .registry import register_model
@@ -51,6 +52,13 @@ class TruncatedDiffusion(DiffusionModel):
         Prior name (:data:`heavytail_diffusion.priors.PRIORS`).
     prior_params : dict, optional
         Hyperparameters of the prior.
+    tail_calibration : bool, default True
+        Where a start value lies in its column's tail (noised tail probability below 0.05), blend the
+        sampler's output towards the prior's exact 1-D transport of that value from sigma_T to 0, fully
+        beyond 0.01 (:class:`~heavytail_diffusion.diffusion.tail_calibration.TailCalibration`): the
+        network pulls draws beyond the training data inwards, and the prior's GPD margins are then kept in
+        the output's tails. Deterministic, no fit-time cost. Needs a prior with GPD margins and exact
+        sigma_T noise (the EVT-copula priors); ignored otherwise. Measured: ``analyses/results/method_tails.md``.
     steps, sampler, rho : reverse sampler settings (Karras grid, ``"heun"``, ``"ddpm"`` or ``"euler"``).
     train_steps, batch_size, lr, width, mults, patience : denoiser training (see
         :func:`~heavytail_diffusion.diffusion.train_denoiser`); ``quick=True`` trains briefly (demos, tests).
@@ -68,6 +76,7 @@ class TruncatedDiffusion(DiffusionModel):
     sigma_T_selection_ : SigmaTSelection or None (when sigma_T was given)
     copy_fraction_ : float
         The fit-time copy check's share of near-copies (see ``min_sigma_T``).
+    tail_calibration_ : TailCalibration or None
     prior_ : Prior
     denoiser_ : Denoiser
     history_ : DataFrame of the denoiser's training/validation losses
@@ -88,6 +97,7 @@ class TruncatedDiffusion(DiffusionModel):
         min_sigma_T: float = 0.5,
         prior: str | None = None,
         prior_params: dict | None = None,
+        tail_calibration: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -95,6 +105,7 @@ class TruncatedDiffusion(DiffusionModel):
         self.min_sigma_T = min_sigma_T
         self.prior = prior
         self.prior_params = prior_params
+        self.tail_calibration = tail_calibration
 
     def _prior_name(self) -> str:
         from ..priors import DEFAULT_PRIOR
@@ -130,6 +141,12 @@ class TruncatedDiffusion(DiffusionModel):
         return make_prior(name, **params)
 
     def _fit(self, Z: np.ndarray, rng: np.random.Generator) -> None:
+        self.tail_calibration_ = None  # the copy check samples without it
+        self._fit_prior_and_denoiser(Z, rng)
+        if self.tail_calibration:
+            self.tail_calibration_ = calibrate_model_tails(self)
+
+    def _fit_prior_and_denoiser(self, Z: np.ndarray, rng: np.random.Generator) -> None:
         self.sigma_T_ = self._choose_sigma_T(Z, rng)
         self.copy_fraction_ = None
         auto = isinstance(self.sigma_T, str)
@@ -179,14 +196,19 @@ class TruncatedDiffusion(DiffusionModel):
         return self.prior_.sample(n, seed=rng)
 
     def _sample(self, n: int, rng: np.random.Generator, steps=None, sampler=None) -> np.ndarray:
-        return self._reverse(self._start(n, rng), self.sigma_T_, rng, steps=steps, sampler=sampler)
+        x_T = self._start(n, rng)
+        x = self._reverse(x_T, self.sigma_T_, rng, steps=steps, sampler=sampler)
+        cal = getattr(self, "tail_calibration_", None)
+        return x if cal is None else cal.transform(x, x_T)
 
     def _get_state(self) -> tuple[dict, dict]:
         dcfg, darrays = self._denoiser_state()
         pcfg = {"name": self._prior_name(), "config": self.prior_.get_config()}
-        config, tensors = flatten_state(
-            {"denoiser": (dcfg, darrays), "prior": (pcfg, self.prior_.state_dict())}
-        )
+        parts = {"denoiser": (dcfg, darrays), "prior": (pcfg, self.prior_.state_dict())}
+        cal = getattr(self, "tail_calibration_", None)
+        if cal is not None:
+            parts["tail_calibration"] = (cal.get_config(), cal.state_dict())
+        config, tensors = flatten_state(parts)
         config["sigma_T"] = self.sigma_T_
         return config, tensors
 
@@ -199,6 +221,10 @@ class TruncatedDiffusion(DiffusionModel):
         self._load_denoiser(*unflatten_state(config, arrays, "denoiser"))
         pcfg, parrays = unflatten_state(config, arrays, "prior")
         self.prior_ = load_prior(pcfg["name"], pcfg["config"], parrays)
+        self.tail_calibration_ = None  # models saved before the tail calibration, or fitted without it
+        if "tail_calibration" in config:
+            ccfg, carrays = unflatten_state(config, arrays, "tail_calibration")
+            self.tail_calibration_ = TailCalibration.from_state(ccfg, carrays, self.prior_.margins_, self.sigma_T_)
 
 
 @register_model("gaussian-start")
