@@ -366,22 +366,15 @@ def test_load_table_returns_finite_same_shape_or_data_error(n, d, kind, data):
     # the loader raising on everything).
     clean = (kind in ("finite", "distinct", "int") and n >= MIN_ROWS
              and all(frame[c].nunique() > 1 for c in frame.columns))  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "t.csv"
-        frame.to_csv(path, index=False)
-        for source in (frame, path):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    table = load_table(source, columns=list(frame.columns))
-                except DataError as exc:
-                    assert not clean, f"clean {kind} table of {n} rows refused: {exc}"
-                    continue
-            assert table.values.shape == frame.shape
-            assert table.values.dtype == np.float64 and np.isfinite(table.values).all()
-            assert list(table.columns) == list(frame.columns)
-            if kind in ("finite", "distinct", "int"):
-                np.testing.assert_allclose(table.values, frame.to_numpy(float), rtol=1e-15)
+    for table in _load_frame_and_csv(frame):
+        if isinstance(table, DataError):
+            assert not clean, f"clean {kind} table of {n} rows refused: {table}"
+            continue
+        assert table.values.shape == frame.shape
+        assert table.values.dtype == np.float64 and np.isfinite(table.values).all()
+        assert list(table.columns) == list(frame.columns)
+        if kind in ("finite", "distinct", "int"):
+            np.testing.assert_allclose(table.values, frame.to_numpy(float), rtol=1e-15)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -398,15 +391,24 @@ def test_clean_tables_load_exactly(n, d, kind, data):
     else:
         col = st.lists(st.integers(-1000, 1000), min_size=n, max_size=n, unique=True)
     frame = pd.DataFrame({f"c{j}": data.draw(col) for j in range(d)}, index=range(n))
+    for table in _load_frame_and_csv(frame):
+        assert not isinstance(table, DataError), f"clean {kind} table of {n} rows refused: {table}"
+        np.testing.assert_array_equal(table.values, frame.to_numpy(float))
+        assert list(table.columns) == list(frame.columns)
+
+
+def _load_frame_and_csv(frame: pd.DataFrame):
+    """load_table of the frame itself and of its CSV file: the Table, or the DataError it raised."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "t.csv"
         frame.to_csv(path, index=False)
         for source in (frame, path):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                table = load_table(source, columns=list(frame.columns))
-            np.testing.assert_array_equal(table.values, frame.to_numpy(float))
-            assert list(table.columns) == list(frame.columns)
+                try:
+                    yield load_table(source, columns=list(frame.columns))
+                except DataError as exc:
+                    yield exc
 
 
 _positive = st.lists(st.floats(1e-3, 1e6), min_size=40, max_size=120, unique=True)
