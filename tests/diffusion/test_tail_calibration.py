@@ -58,13 +58,14 @@ def test_model_hook_deterministic_and_save_load(tmp_path):
     rng = np.random.default_rng(4)
     X = rng.standard_t(3, size=(1200, 2))
     kw = {"quick": True, "train_steps": 60, "progress": False, "seed": 3, "device": "cpu"}
-    m = make_model("truncated", **kw).fit(X)
+    m = make_model("truncated", tail_calibration=True, **kw).fit(X)
     assert m.tail_calibration_ is not None
-    a, b = m.sample(500, seed=7), make_model("truncated", **kw).fit(X).sample(500, seed=7)
+    a, b = m.sample(500, seed=7), make_model("truncated", tail_calibration=True, **kw).fit(X).sample(500, seed=7)
     np.testing.assert_array_equal(a, b)
     m.save(tmp_path / "m")
     np.testing.assert_array_equal(load_model(tmp_path / "m").sample(500, seed=7), a)
     off = make_model("truncated", tail_calibration=False, **kw).fit(X)
     assert off.tail_calibration_ is None
     assert not np.array_equal(off.sample(500, seed=7), a)  # the same fit otherwise: only the tails differ
-    assert make_model("gaussian-start", **kw).fit(X).tail_calibration_ is None  # no GPD margins: no map
+    assert make_model("truncated", **kw).fit(X).tail_calibration_ is None  # opt-in (see models/truncated.py)
+    assert make_model("gaussian-start", tail_calibration=True, **kw).fit(X).tail_calibration_ is None  # no map
