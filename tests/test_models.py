@@ -358,3 +358,13 @@ def test_the_old_model_name_evt_copula_still_works_with_a_warning(data, tmp_path
     with pytest.warns(DeprecationWarning, match="use 'evt-t-copula'"):
         back = load_model(tmp_path / "m")
     np.testing.assert_array_equal(back.sample(200, seed=1), old.sample(200, seed=1))
+
+
+def test_truncated_with_spectral_prior_saves_and_loads_identically(tmp_path):
+    X = np.random.default_rng(3).standard_t(2.5, size=(600, 3))
+    m = make_model("truncated", prior="evt-spectral-copula", train_steps=30, seed=0).fit(X)
+    assert m.prior_.copula == "spectral" and m.prior_.tail_rows_.sum() == 20
+    m.save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    np.testing.assert_array_equal(m.sample(500, seed=4), again.sample(500, seed=4))
+    np.testing.assert_array_equal(m.sample(500, seed=4), m.sample(500, seed=4))

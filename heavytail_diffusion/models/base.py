@@ -32,7 +32,7 @@ DEFAULT_CHUNK_ROWS = 100_000
 MIN_TRAIN_ROWS = 20
 
 #: Priors whose margins have GPD tails (they get exponential tails on log-transformed columns).
-EVT_MARGIN_PRIORS = ("evt-copula", "evt-gaussian-copula", "evt-t-copula", "flow-evt")
+EVT_MARGIN_PRIORS = ("evt-copula", "evt-gaussian-copula", "evt-t-copula", "evt-spectral-copula", "flow-evt")
 
 
 class GenerativeModel:

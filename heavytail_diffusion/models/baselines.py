@@ -204,6 +204,7 @@ class EVTCopulaBaseline(_PriorModel):
         "t": "evt-t-copula",
         "gaussian": "evt-gaussian-copula",
         "empirical": "evt-copula",
+        "spectral": "evt-spectral-copula",
     }
 
     @property

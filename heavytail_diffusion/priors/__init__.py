@@ -7,6 +7,7 @@ Registered names
 evt-copula            GPD-tailed margins (clean rows) + empirical copula + sigma_T noise (the default)
 evt-gaussian-copula   the same with a Gaussian copula
 evt-t-copula          the same with a Student-t copula
+evt-spectral-copula   the same with the empirical copula in the body and an extreme-value (spectral) joint tail
 flow-evt              GPD-tailed margins -> normal scores -> pyro spline flow (Gaussian base) + sigma_T noise
 flow-t                the paper's prior: spline flow with a Student-t base fitted on x + sigma_T * eps
 empirical             the training rows + sigma_T noise
@@ -67,6 +68,7 @@ PRIORS: dict[str, Callable[..., Prior]] = {
     "evt-copula": _copula("empirical"),
     "evt-gaussian-copula": _copula("gaussian"),
     "evt-t-copula": _copula("t"),
+    "evt-spectral-copula": _copula("spectral"),
     "flow-evt": _flow(marginals="evt", base="normal", fit_on="clean"),
     "flow-t": _flow(marginals="none", base="studentt", fit_on="noised", bound=5.0),
     "empirical": EmpiricalPrior,

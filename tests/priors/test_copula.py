@@ -21,7 +21,7 @@ def X():
     return _data()
 
 
-@pytest.mark.parametrize("copula", ["empirical", "gaussian", "t"])
+@pytest.mark.parametrize("copula", ["empirical", "gaussian", "t", "spectral"])
 def test_samples_finite_seeded_and_marginal_quantiles(X, copula):
     p = EVTCopulaPrior(copula=copula, df=None if copula != "t" else 4.0).fit(X, sigma_T=0.5, seed=0)
     s = p.sample(40000, seed=1)
@@ -56,7 +56,7 @@ def test_gaussian_and_t_copula_recover_dependence(X):
 
 
 @pytest.mark.parametrize(
-    "name", ["evt-copula", "evt-gaussian-copula", "evt-t-copula", "empirical", "gaussian"]
+    "name", ["evt-copula", "evt-gaussian-copula", "evt-t-copula", "evt-spectral-copula", "empirical", "gaussian"]
 )
 def test_state_round_trip_same_samples(X, name):
     p = make_prior(name).fit(X, sigma_T=1.0, seed=0)
@@ -95,3 +95,31 @@ def test_bad_input(X):
     with pytest.raises(ValueError, match="n must"):
         p.sample(0)
     assert set(PRIORS) >= {"evt-copula", "evt-gaussian-copula", "flow-evt", "flow-t", "empirical", "gaussian"}
+
+
+def test_spectral_copula_body_is_empirical_and_tail_radii_are_fresh(X):
+    p = EVTCopulaPrior(copula="spectral").fit(X, sigma_T=0.0)
+    n, d = X.shape
+    k = int(p.tail_rows_.sum())
+    assert k == round(0.005 * d * n) and p.angles_.shape == (k, d)
+    # the joint-tail rows are those of largest Pareto-scale radius: every body row lies within radius_
+    S = np.where(p.ranks_ / n >= 0.5, 0.5 / (1 - (p.ranks_ - 0.5) / n) - 1, 1 - 0.5 / ((p.ranks_ - 0.5) / n))
+    R = np.abs(S).sum(1)
+    assert R[~p.tail_rows_].max() <= p.radius_ < R[p.tail_rows_].min()
+    # far marginal tails: P(U_j > 1 - t) = t for t well beyond the body (the moment constraints)
+    log_p, log_q = p._copula_logs(400_000, np.random.default_rng(0))
+    for t in (2e-3, 5e-4):
+        np.testing.assert_allclose((log_q < np.log(t)).mean(0), t, rtol=0.15)
+        np.testing.assert_allclose((log_p < np.log(t)).mean(0), t, rtol=0.15)
+    # the joint-tail draws are not the training rows' extremes: radii of the top draws are continuous
+    c = p.sample_clean(200_000, seed=1)
+    top = c[np.argsort(-np.abs(c).sum(1))[:200]]
+    dist = np.min(np.abs(top[:, None, :] - X[None, :, :]).sum(-1), axis=1)
+    assert np.median(dist) > 0.05 * np.median(np.abs(top).sum(1))
+
+
+def test_spectral_copula_checks_its_fraction(X):
+    with pytest.raises(ValueError, match="joint_tail_fraction"):
+        EVTCopulaPrior(copula="spectral", joint_tail_fraction=0.7).fit(X, sigma_T=0.0)
+    with pytest.raises(ValueError, match="at least 20"):
+        EVTCopulaPrior(copula="spectral", joint_tail_fraction=0.001).fit(X[:1000], sigma_T=0.0)
