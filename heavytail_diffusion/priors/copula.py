@@ -1,4 +1,4 @@
-"""EVT-copula prior: GPD-tailed margins fitted on clean rows, an empirical/Gaussian/t/spectral copula, plus noise."""
+"""EVT-copula prior: GPD-tailed margins on clean rows, an empirical/Gaussian/t/spectral copula, plus noise."""
 
 from __future__ import annotations
 
@@ -166,13 +166,14 @@ class EVTCopulaPrior(Prior):
         self.joint_tail_fraction = joint_tail_fraction
 
     def get_config(self) -> dict:
+        joint = self.joint_tail_fraction
         return {
             "tail_fraction": self.tail_fraction,
             "copula": self.copula,
             "df": None if self.df is None else float(self.df),
             "min_exceedances": self.min_exceedances,
             "exponential_tails": self._margins().get_config()["exponential_tails"],
-            "joint_tail_fraction": None if self.joint_tail_fraction is None else float(self.joint_tail_fraction),
+            "joint_tail_fraction": None if joint is None else float(joint),
         }
 
     def _margins(self) -> MarginalTransform:
@@ -189,7 +190,8 @@ class EVTCopulaPrior(Prior):
             raise ValueError(f"df must be a positive number or None, got {self.df!r}")
         check_positive_int(self.min_exceedances, "min_exceedances")
         f = self.joint_tail_fraction
-        if f is not None and (isinstance(f, bool) or not isinstance(f, int | float | np.floating) or not 0 < float(f) <= 0.5):
+        numeric = isinstance(f, int | float | np.floating) and not isinstance(f, bool)
+        if f is not None and not (numeric and 0 < float(f) <= 0.5):
             raise ValueError(f"joint_tail_fraction must be None or a number in (0, 0.5], got {f!r}")
 
     # ---------------------------------------------------------------- fit
@@ -260,11 +262,7 @@ class EVTCopulaPrior(Prior):
         """(log U, log(1 - U)) of n copula draws, each accurate near its own 0."""
         d = self.n_features_in_
         if self.copula == "empirical":
-            m = self.ranks_.shape[0]
-            r = self.ranks_[rng.integers(0, m, size=n)]
-            v = rng.random((n, d))
-            v = np.where(v == 0.0, 0.5, v)  # v in (0, 1): keep both logs finite
-            return np.log((r - v) / m), np.log((m - r + v) / m)
+            return self._empirical_logs(n, rng)[:2]
         if self.copula == "spectral":
             return self._spectral_logs(n, rng)
         L = np.linalg.cholesky(self.corr_)
@@ -274,15 +272,20 @@ class EVTCopulaPrior(Prior):
         t = z / np.sqrt(rng.chisquare(self.df_, size=(n, 1)) / self.df_)
         return stats.t.logcdf(t, self.df_), stats.t.logsf(t, self.df_)
 
+    def _empirical_logs(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(log U, log(1 - U), rows) of n empirical-copula draws: training rows drawn uniformly, their ranks
+        jittered uniformly inside each rank cell."""
+        m, d = self.ranks_.shape
+        rows = rng.integers(0, m, size=n)
+        r = self.ranks_[rows]
+        v = rng.random((n, d))
+        v = np.where(v == 0.0, 0.5, v)  # v in (0, 1): keep both logs finite
+        return np.log((r - v) / m), np.log((m - r + v) / m), rows
+
     def _spectral_logs(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(log U, log(1 - U)) of the spectral copula: a body row's jittered ranks, or a tail row's angle
         times a fresh Pareto radius."""
-        m, d = self.ranks_.shape
-        rows = rng.integers(0, m, size=n)
-        v = rng.random((n, d))
-        v = np.where(v == 0.0, 0.5, v)
-        r = self.ranks_[rows]
-        log_p, log_q = np.log((r - v) / m), np.log((m - r + v) / m)
+        log_p, log_q, rows = self._empirical_logs(n, rng)
         hit = self.tail_rows_[rows]
         if hit.any():
             tail_index = np.cumsum(self.tail_rows_) - 1  # row -> its position among the tail rows

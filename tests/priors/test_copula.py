@@ -6,6 +6,7 @@ from scipy import stats
 
 from heavytail_diffusion.errors import DataError, ModelFileError
 from heavytail_diffusion.priors import PRIORS, EVTCopulaPrior, load_prior, make_prior
+from heavytail_diffusion.priors.copula import _pareto_scale
 
 
 def _data(n=5000, rho=0.7, seed=0):
@@ -56,7 +57,8 @@ def test_gaussian_and_t_copula_recover_dependence(X):
 
 
 @pytest.mark.parametrize(
-    "name", ["evt-copula", "evt-gaussian-copula", "evt-t-copula", "evt-spectral-copula", "empirical", "gaussian"]
+    "name",
+    ["evt-copula", "evt-gaussian-copula", "evt-t-copula", "evt-spectral-copula", "empirical", "gaussian"],
 )
 def test_state_round_trip_same_samples(X, name):
     p = make_prior(name).fit(X, sigma_T=1.0, seed=0)
@@ -103,8 +105,7 @@ def test_spectral_copula_body_is_empirical_and_tail_radii_are_fresh(X):
     k = int(p.tail_rows_.sum())
     assert k == round(0.005 * d * n) and p.angles_.shape == (k, d)
     # the joint-tail rows are those of largest Pareto-scale radius: every body row lies within radius_
-    S = np.where(p.ranks_ / n >= 0.5, 0.5 / (1 - (p.ranks_ - 0.5) / n) - 1, 1 - 0.5 / ((p.ranks_ - 0.5) / n))
-    R = np.abs(S).sum(1)
+    R = np.abs(_pareto_scale((p.ranks_ - 0.5) / n)).sum(1)
     assert R[~p.tail_rows_].max() <= p.radius_ < R[p.tail_rows_].min()
     # far marginal tails: P(U_j > 1 - t) = t for t well beyond the body (the moment constraints)
     log_p, log_q = p._copula_logs(400_000, np.random.default_rng(0))
