@@ -293,7 +293,7 @@ from heavytail_diffusion.diffusion import select_sigma_T
 Z = m.preprocessor_.transform(X)
 t = time.perf_counter(); sig = [float(select_sigma_T(Z, seed=s).sigma_T) for s in (1, 2, 3)]
 sel_s = (time.perf_counter() - t) / 3
-t = time.perf_counter(); cf = m._copy_fraction(Z); copy_s = time.perf_counter() - t
+t = time.perf_counter(); cf = m._copy_check(Z)[0]; copy_s = time.perf_counter() - t
 print(json.dumps({"n": n, "data_s": t_data, "fit_s": fit_s, "sigma_T": m.sigma_T_, "dip_other_seeds": sig,
                   "select_sigma_T_s": sel_s, "copy_check_s": copy_s,
                   "sigma_T_dip": None if m.sigma_T_selection_ is None else float(m.sigma_T_selection_.sigma_T),

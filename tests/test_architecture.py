@@ -40,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "scoring": BASE | {"diagnostics", "scorecard", "data"},
     "plots": BASE | {"diagnostics", "scorecard"},
     "models": BASE | {"", "device", "schema", "data", "encoding", "preprocessing", "persistence",
-                      "diagnostics", "priors", "diffusion"},
+                      "diagnostics", "priors", "diffusion", "scorecard"},
     "streaming": BASE | {"data", "execution", "models"},
     "report": BASE | {"data", "execution", "diagnostics", "models", "scorecard", "scoring", "plots"},
     # deprecated shims that re-export moved names

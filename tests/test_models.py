@@ -166,6 +166,22 @@ def test_copy_check_doubles_an_automatic_sigma_T(monkeypatch):
     assert e.sigma_T_ == 0.02 and e.copy_fraction_ is None
 
 
+def test_copy_check_refits_when_draws_sit_too_close_to_the_training_rows(monkeypatch):
+    # few near-copies but every draw nearer to the rows than the rows are to each other (HT-50D at 0.5):
+    # one doubling, then the check passes
+    from heavytail_diffusion.models import TruncatedDiffusion
+
+    checks = iter([(0.01, 0.6), (0.01, 1.02)])
+    monkeypatch.setattr(TruncatedDiffusion, "_copy_check", lambda self, Z: next(checks))
+    monkeypatch.setattr(TruncatedDiffusion, "_choose_sigma_T", lambda self, Z, rng: 0.5)
+    m = make_model("truncated", train_steps=20, progress=False, seed=0).fit(_spread_rows())
+    assert m.sigma_T_ == 1.0 and m.refits_ == 1 and m.distance_ratio_ == 1.02
+    monkeypatch.undo()
+    # the real check on a model that does not copy: both numbers near their no-copy values
+    m = make_model("truncated", sigma_T=2.0, train_steps=20, progress=False, seed=0).fit(_spread_rows())
+    assert m.copy_fraction_ < 0.05 and 0.9 < m.distance_ratio_ < 1.5 and m.refits_ == 0
+
+
 # ---- the column schema: every generator keeps its samples in the support ------------------------------
 @pytest.fixture(scope="module")
 def mixed():
@@ -183,7 +199,11 @@ def test_samples_stay_in_the_support_of_a_zero_inflated_table(name, mixed, tmp_p
     model = make_model(name, **PARAMS[name]).fit(mixed)
     assert model.columns_ == ("building", "contents", "profits", "liability", "claimants", "region")
     kinds = {s.name: s.kind for s in model.schema_}
-    assert kinds["profits"] == "nonnegative" and kinds["claimants"] == "integer" and kinds["region"] == "categorical"
+    assert (
+        kinds["profits"] == "nonnegative"
+        and kinds["claimants"] == "integer"
+        and kinds["region"] == "categorical"
+    )
     assert model.schema_["liability"].upper == 5.0  # the cap (6.5% of the rows) is inferred
     Y = model.sample_frame(3000, seed=1)
     losses = Y[["building", "contents", "profits"]].to_numpy()
@@ -308,7 +328,9 @@ def test_atom_inflated_dequantize_rounded_data():
     assert np.quantile(wet, 0.9) == pytest.approx(np.quantile(x[x != 0], 0.9), rel=0.2)
     # jitter that would cross the atom is refused
     with pytest.raises(DataError, match="reach the atom"):
-        make_atom_inflated("evt-t-copula", 0.0, dequantize=True).fit(np.r_[np.zeros(10), np.arange(0.2, 40.0)])
+        make_atom_inflated("evt-t-copula", 0.0, dequantize=True).fit(
+            np.r_[np.zeros(10), np.arange(0.2, 40.0)]
+        )
 
 
 @pytest.mark.filterwarnings("ignore:AtomInflated / make_atom_inflated are deprecated:DeprecationWarning")
@@ -340,7 +362,9 @@ def test_the_old_model_name_evt_copula_still_works_with_a_warning(data, tmp_path
     with pytest.warns(DeprecationWarning, match="'evt-copula' is deprecated; use 'evt-t-copula'"):
         old = make_model("evt-copula", seed=2)
     assert type(old) is EVTCopulaBaseline and old.name == "evt-t-copula"
-    assert list(list_models()["name"]).count("evt-t-copula") == 1 and "evt-copula" not in set(list_models()["name"])
+    assert list(list_models()["name"]).count("evt-t-copula") == 1 and "evt-copula" not in set(
+        list_models()["name"]
+    )
     with pytest.warns(DeprecationWarning, match="use 'evt-t-copula'"):
         assert check_model_names("truncated,evt-copula") == ["truncated", "evt-t-copula"]
     with pytest.raises(ValueError, match="twice"), pytest.warns(DeprecationWarning):

@@ -110,7 +110,8 @@ def run(args) -> int:
     with folder_lock(out):  # a second fit to the same folder fails now, not after its whole fit
         model.fit(table)
         model.save(out)
-    extra = f", sigma_T = {model.sigma_T_:.4g}" if hasattr(model, "sigma_T_") else ""
+    extra = f", chose {model.chosen_!r}" if hasattr(model, "chosen_") else ""
+    extra += f", sigma_T = {model.sigma_T_:.4g}" if hasattr(model, "sigma_T_") else ""
     print(
         f"fitted {args.model!r} on {table.n} rows x {table.d} columns ({', '.join(table.columns)}) "
         f"in {model.fit_seconds_:.1f} s{extra}; saved to {args.out}"

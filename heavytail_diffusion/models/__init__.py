@@ -7,14 +7,15 @@ saving to a safe model folder (:mod:`heavytail_diffusion.persistence`). Users sw
 :func:`make_model`.
 
 Modules: :mod:`.base` (the base classes), :mod:`.registry` (names -> classes), :mod:`.truncated` (the method
-and its start baselines), :mod:`.baselines` (EDM, t-EDM, the oracle start,
-the flow and the EVT copula), :mod:`.peers` (optional adapters of other tools), :mod:`.atoms` (a point mass
+and its start baselines), :mod:`.auto` (a generator chosen on held-out rows), :mod:`.baselines` (EDM, t-EDM,
+the oracle start, the flow and the EVT copula), :mod:`.peers` (optional adapters of other tools), :mod:`.atoms` (a point mass
 plus a base generator; deprecated in favour of the column schema).
 Importing this package imports every model module, so every model is registered once it is imported.
 """
 
-from . import atoms, baselines, peers, truncated  # noqa: F401  (imported for their registrations)
+from . import atoms, auto, baselines, peers, truncated  # noqa: F401  (imported for their registrations)
 from .atoms import AtomInflated, make_atom_inflated, split_atom
+from .auto import AutoModel
 from .base import DEFAULT_CHUNK_ROWS, EVT_MARGIN_PRIORS, MIN_TRAIN_ROWS, DiffusionModel, GenerativeModel
 from .baselines import EDM, TEDM, EVTCopulaBaseline, FlowBaseline, OracleStart
 from .registry import (
@@ -42,6 +43,7 @@ __all__ = [
     "OPTIONAL_MODELS",
     "TEDM",
     "AtomInflated",
+    "AutoModel",
     "DiffusionModel",
     "EVTCopulaBaseline",
     "EmpiricalStart",

@@ -357,6 +357,10 @@ class GenerativeModel:
         self._check_fitted()
         if not self.saveable:
             raise ValueError(f"model {self.name!r} cannot be saved (it holds a user-supplied sampler)")
+        save_folder(path, self.name, *self._saved_state())
+
+    def _saved_state(self) -> tuple[dict, dict]:
+        """(config, tensors) of the model folder: parameters, columns, preprocessing, encoder, model state."""
         params = {k: v for k, v in self.get_params().items()}
         params["schema"] = schema_declarations_jsonable(self.schema)
         cfg, arrays = self._get_state()
@@ -368,7 +372,7 @@ class GenerativeModel:
         config["params"] = params
         config["columns"] = list(self.columns_)
         config["fit_seconds"] = float(self.fit_seconds_)
-        save_folder(path, self.name, config, tensors)
+        return config, tensors
 
     @classmethod
     def _from_saved(cls, config: dict, tensors: dict) -> GenerativeModel:

@@ -76,7 +76,7 @@ PRIORS: dict[str, Callable[..., Prior]] = {
 }
 
 #: the prior the truncated-diffusion model uses unless told otherwise (chosen by analyses/bench_priors.py)
-DEFAULT_PRIOR = "evt-copula"
+DEFAULT_PRIOR = "evt-spectral-copula"
 
 
 def make_prior(name: str, **params) -> Prior:
