@@ -194,7 +194,7 @@ def report(df: pd.DataFrame) -> str:
     """Markdown tables (mean +- sd over seeds) per case."""
     df = df.copy()
     df["model"] = pd.Categorical(df["model"], ORDER, ordered=True)
-    seeds = sorted(df["seed"].unique())
+    seeds = sorted(int(s) for s in df["seed"].unique())
     out = [
         f"# Issue 17 full table: seeds {seeds}, {N_TRAIN} training rows, {N_GEN} generated rows, {N_REF} true draws",
         "",

@@ -27,8 +27,10 @@ CRITERION = ("q99_error", "q999_error")
 
 @register_model("auto")
 class AutoModel(GenerativeModel):
-    """Pick a generator for the data: fit each candidate on part of the rows, score its draws against the
-    held-out rows with the tail scorecard, and refit the winner on every row.
+    """The generator chosen on held-out rows by the tail scorecard (default: the method or evt-t-copula).
+
+    Each candidate is fitted on part of the rows, its draws are scored against the held-out rows with the
+    tail scorecard, and the winner is refitted on every row.
 
     For each of ``n_splits`` random splits (:func:`heavytail_diffusion.scorecard.make_splits`,
     ``validation_fraction`` of the rows held out) every candidate is fitted on the other rows (seed

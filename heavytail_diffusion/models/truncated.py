@@ -23,8 +23,9 @@ class TruncatedDiffusion(DiffusionModel):
     Fit: (1) choose the truncation level ``sigma_T`` (``"auto"``: the smallest noise level at which every
     random 1-D projection of ``x + sigma eps`` is unimodal by Hartigan's dip test,
     :func:`~heavytail_diffusion.diffusion.select_sigma_T`); (2) fit the prior, a model of the noised law
-    ``p_T`` of ``x + sigma_T eps`` (default ``"evt-copula"``: GPD-tailed margins fitted on the clean rows,
-    an empirical copula, plus exact sigma_T noise; see :mod:`heavytail_diffusion.priors`); (3) train an
+    ``p_T`` of ``x + sigma_T eps`` (default ``"evt-spectral-copula"``: GPD-tailed margins fitted on the clean
+    rows, the empirical copula in the body and an extreme-value spectral model in the joint tail, plus exact
+    sigma_T noise; see :mod:`heavytail_diffusion.priors`); (3) train an
     EDM denoiser on noise levels up to sigma_T only.
     Sample: draw from the prior and run ``steps`` levels of a reverse sampler from sigma_T to 0.002 (Heun:
     NFE = 2 steps - 1).
@@ -44,7 +45,8 @@ class TruncatedDiffusion(DiffusionModel):
 
         Copy check (after the fit, for the method only): if more than 5% of 2000 model draws lie closer to
         a training row than 99% of the training rows lie to each other (``copy_fraction_``; about 1% for
-        a model that does not copy), an automatic sigma_T is doubled and the prior and denoiser refitted,
+        a model that does not copy), or their median distance to the nearest training row is below 0.95 of
+        the training rows' own (``distance_ratio_``), an automatic sigma_T is doubled and the prior and denoiser refitted,
         at most twice; a warning is given if the model still copies (or at once for a given sigma_T).
         Measured (``analyses/results/benchmark_paper``): on HT-100D at sigma_T = 0.5 the empirical-copula
         prior's draws stayed next to their training rows and 29% of the samples were copies; at 1.0, none.

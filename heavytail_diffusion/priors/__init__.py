@@ -4,10 +4,11 @@ Build one by name with :func:`make_prior`; rebuild a saved one with :func:`load_
 
 Registered names
 ----------------
-evt-copula            GPD-tailed margins (clean rows) + empirical copula + sigma_T noise (the default)
+evt-copula            GPD-tailed margins (clean rows) + empirical copula + sigma_T noise (default until 2026-12)
 evt-gaussian-copula   the same with a Gaussian copula
 evt-t-copula          the same with a Student-t copula
-evt-spectral-copula   the same with the empirical copula in the body and an extreme-value (spectral) joint tail
+evt-spectral-copula   the same with the empirical copula in the body and an extreme-value (spectral) joint
+                      tail (the default)
 flow-evt              GPD-tailed margins -> normal scores -> pyro spline flow (Gaussian base) + sigma_T noise
 flow-t                the paper's prior: spline flow with a Student-t base fitted on x + sigma_T * eps
 empirical             the training rows + sigma_T noise
@@ -75,7 +76,8 @@ PRIORS: dict[str, Callable[..., Prior]] = {
     "gaussian": GaussianPrior,
 }
 
-#: the prior the truncated-diffusion model uses unless told otherwise (chosen by analyses/bench_priors.py)
+#: the prior the truncated-diffusion model uses unless told otherwise (chosen by analyses/bench_method_full.py:
+#: worst-direction 0.999 error below the training rows' on 13 of 15 runs, analyses/results/method_full.md)
 DEFAULT_PRIOR = "evt-spectral-copula"
 
 
