@@ -46,8 +46,8 @@ class TruncatedDiffusion(DiffusionModel):
         Copy check (after the fit, for the method only): if more than 5% of 2000 model draws lie closer to
         a training row than 99% of the training rows lie to each other (``copy_fraction_``; about 1% for
         a model that does not copy), or their median distance to the nearest training row is below 0.95 of
-        the training rows' own (``distance_ratio_``), an automatic sigma_T is doubled and the prior and denoiser refitted,
-        at most twice; a warning is given if the model still copies (or at once for a given sigma_T).
+        the training rows' own (``distance_ratio_``), an automatic sigma_T is doubled and the prior and
+        denoiser refitted, at most twice; a warning is given if the model still copies (or at once for a given sigma_T).
         Measured (``analyses/results/benchmark_paper``): on HT-100D at sigma_T = 0.5 the empirical-copula
         prior's draws stayed next to their training rows and 29% of the samples were copies; at 1.0, none.
     prior : str
