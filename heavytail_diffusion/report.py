@@ -160,25 +160,14 @@ def _check_models(models) -> list[str]:
 
 
 def _model_params(name: str, *, quick: bool, progress: bool, preprocessing, oracle, user: dict) -> dict:
-    from .models import MODELS
+    """Alias of :func:`heavytail_diffusion.models.model_params` (kept for earlier callers)."""
+    from .models import model_params
 
-    cls = MODELS[name]
-    allowed = set(cls.param_names())
-    params: dict = {}
-    if "preprocessing" in allowed and preprocessing is not None:
-        params["preprocessing"] = preprocessing
-    if "progress" in allowed:
-        params["progress"] = progress
-    if quick:
-        params.update(cls.quick_params())  # each model declares its own quick settings
-    if "oracle" in allowed and oracle is not None:
-        params["oracle"] = oracle
-    params.update(user)
-    return params
+    return model_params(name, quick=quick, progress=progress, preprocessing=preprocessing, oracle=oracle,
+                        user=user)  # fmt: skip
 
 
-def _err_note(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".replace("\n", " ")
+_err_note = sc._note  # one line "Type: message" for a failed fit
 
 
 def _fit_sample_task(task: dict) -> dict:

@@ -28,6 +28,7 @@ from .registry import (
     list_models,
     load_model,
     make_model,
+    model_params,
     register_model,
     register_optional_models,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "load_model",
     "make_atom_inflated",
     "make_model",
+    "model_params",
     "register_model",
     "register_optional_models",
     "split_atom",

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from .. import scorecard as sc
-from ..data import Table, as_table
+from ..data import Table
 from ..errors import DataError, ModelFileError
 from ..persistence import unflatten_state
-from ..validation import check_array, check_positive_int, check_probability
-from .base import MIN_TRAIN_ROWS, GenerativeModel
-from .registry import MODELS, check_model_names, make_model, register_model
+from ..validation import check_positive_int, check_probability
+from .base import GenerativeModel
+from .registry import MODELS, check_model_names, make_model, model_params, register_model
 
 __all__ = ["AutoModel"]
 
@@ -151,16 +151,9 @@ class AutoModel(GenerativeModel):
         return names
 
     def _candidate(self, name: str, seed: int | None, progress: bool) -> GenerativeModel:
-        cls = MODELS[name]
-        allowed = set(cls.param_names())
-        params: dict[str, Any] = {"seed": seed}
-        if self.quick:
-            params.update(cls.quick_params())
-        if "progress" in allowed:
-            params["progress"] = progress
-        if "preprocessing" in allowed:
-            params["preprocessing"] = self.preprocessing
-        params.update(dict((self.candidate_params or {}).get(name, {})))
+        params = model_params(name, quick=self.quick, progress=progress, preprocessing=self.preprocessing,
+                              user=(self.candidate_params or {}).get(name, {}))  # fmt: skip
+        params.setdefault("seed", seed)
         return make_model(name, **params)
 
     # ---------------------------------------------------------------- fit
@@ -180,14 +173,12 @@ class AutoModel(GenerativeModel):
         """
         names = self._check_params()
         t0 = time.perf_counter()
-        table = as_table(X, columns=columns, schema=self.schema, min_rows=MIN_TRAIN_ROWS)
-        values = check_array(table.values, "X", min_rows=MIN_TRAIN_ROWS, columns=table.columns,
-                             allow_constant=False)  # fmt: skip
+        table, values = self._training_table(X, columns)
         cols = tuple(table.columns)
         kinds = sc.column_kinds(table.schema, cols)
         tail_idx = sc.tail_columns(cols, kinds)
         n_val = round(self.validation_fraction * len(values))
-        rows = []
+        rows, split0 = [], {}
         if len(names) == 1:
             chosen, reason = names[0], f"one candidate, {names[0]!r}: no choice to make"
         elif not tail_idx:
@@ -199,7 +190,7 @@ class AutoModel(GenerativeModel):
                       f"(validation_fraction {self.validation_fraction}); kept {names[0]!r} without a choice")  # fmt: skip
             warnings.warn(f"auto: {reason}", UserWarning, stacklevel=2)
         else:
-            rows = self._validate(table, values, names, tail_idx, kinds)
+            rows, split0 = self._validate(table, values, names, tail_idx, kinds)
             chosen, reason = self._choose(pd.DataFrame(rows), names)
         self.selection_ = pd.DataFrame(rows, columns=["candidate", "split", "tail_error", "q99_error",
                                                       "q999_error", "tail_error_floor", "q99_error_floor",
@@ -207,24 +198,21 @@ class AutoModel(GenerativeModel):
         self.chosen_, self.reason_ = chosen, reason
         if self.progress:
             print(f"auto: {reason}", flush=True)
-        kept = getattr(self, "_split0_fits", {}).get(chosen)
+        kept = split0.get(chosen)
         if self.refit or kept is None:
-            model = self._candidate(chosen, self.seed, self.progress).fit(table)
-        else:
-            model = kept
-        self._split0_fits = {}
-        self._adopt(model)
+            kept = self._candidate(chosen, self.seed, self.progress).fit(table)
+        self._adopt(kept)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def _validate(self, table: Table, values, names, tail_idx, kinds) -> list[dict]:
-        """Fit, draw and score every candidate on every split; one dict per (candidate, split)."""
+    def _validate(self, table: Table, values, names, tail_idx, kinds) -> tuple[list[dict], dict]:
+        """Fit, draw and score every candidate on every split: one dict per (candidate, split), and the
+        candidates fitted on split 0 (kept for ``refit=False``)."""
         base_seed = 0 if self.seed is None else int(self.seed)
         splits = sc.make_splits(len(values), self.n_splits, self.validation_fraction, seed=base_seed)
         cols = tuple(table.columns)
         discrete = [j for j in tail_idx if kinds[cols[j]] == "integer"]
-        self._split0_fits = {}
-        rows, seen = [], set()
+        split0, rows, seen = {}, [], set()
         for s, (tr, te) in enumerate(splits):
             n_samples = self.n_samples or max(10_000, 2 * len(te))
             part = Table(values[tr], cols, table.source, schema=table.schema)
@@ -237,12 +225,13 @@ class AutoModel(GenerativeModel):
                         samples[name] = m.sample(n_samples, seed=base_seed + 1 + 1000 * s)
                         fit_s[name] = m.fit_seconds_
                         if s == 0:
-                            self._split0_fits[name] = m
+                            split0[name] = m
                     except DataError:
                         raise
                     except Exception as exc:  # noqa: BLE001  (one candidate's failure must not stop the choice)
-                        note = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-                        rows.append({"candidate": name, "split": s, "fit_seconds": math.nan, "note": note})
+                        rows.append(
+                            {"candidate": name, "split": s, "fit_seconds": math.nan, "note": sc._note(exc)}
+                        )
                 for w in caught:  # each validation fit's warnings once per candidate
                     msg = " ".join(str(w.message).split())
                     if (name, msg) not in seen:
@@ -265,7 +254,7 @@ class AutoModel(GenerativeModel):
                 r["tail_error"] = float(np.mean([r[f] for f in CRITERION]))
                 r["tail_error_floor"] = float(np.mean([r[f + "_floor"] for f in CRITERION]))
                 rows.append(r)
-        return rows
+        return rows, split0
 
     def _choose(self, sel: pd.DataFrame, names: Sequence[str]) -> tuple[str, str]:
         """The winner by mean tail error (earlier candidates win within ``tolerance``) and the reason."""

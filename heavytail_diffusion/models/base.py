@@ -100,10 +100,7 @@ class GenerativeModel:
         self : GenerativeModel
             Fitted (``schema_``, ``columns_`` and the model's own fitted attributes set).
         """
-        table = as_table(X, columns=columns, schema=self.schema, min_rows=MIN_TRAIN_ROWS)
-        X = check_array(
-            table.values, "X", min_rows=MIN_TRAIN_ROWS, columns=table.columns, allow_constant=False
-        )
+        table, X = self._training_table(X, columns)
         self.columns_ = table.columns
         self.schema_ = table.schema.select(table.columns)
         self.n_features_in_ = X.shape[1]
@@ -133,6 +130,15 @@ class GenerativeModel:
             ) from exc
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _training_table(self, X, columns=None):
+        """(table, values): the training rows as a schema'd Table (this model's ``schema`` declarations on
+        top) and its values checked (finite, >= MIN_TRAIN_ROWS rows, no constant column)."""
+        table = as_table(X, columns=columns, schema=self.schema, min_rows=MIN_TRAIN_ROWS)
+        values = check_array(
+            table.values, "X", min_rows=MIN_TRAIN_ROWS, columns=table.columns, allow_constant=False
+        )
+        return table, values
 
     #: model draws used to calibrate the decoding of atom blocks (:meth:`SchemaEncoder.calibrate`)
     atom_calibration_rows: ClassVar[int] = 4000

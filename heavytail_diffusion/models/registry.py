@@ -27,6 +27,7 @@ __all__ = [
     "list_models",
     "load_model",
     "make_model",
+    "model_params",
     "register_model",
     "register_optional_models",
 ]
@@ -142,6 +143,47 @@ def make_model(name: str, **params) -> GenerativeModel:
             f"model {name!r} has no parameter(s) {unknown}; its parameters are {sorted(allowed)}"
         )
     return cls(**params)
+
+
+def model_params(name: str, *, quick: bool = False, progress: bool | None = None, preprocessing=None,
+                 oracle=None, user: Mapping | None = None) -> dict:  # fmt: skip
+    """Hyperparameters of the generator ``name`` as a comparison or a choice fits it.
+
+    Only what the model accepts is set: ``preprocessing`` and ``oracle`` when given (not None), ``progress``
+    when given, the model's own quick settings (``quick_params``) with ``quick``, then ``user`` on top.
+
+    Parameters
+    ----------
+    name : str
+        A registered name.
+    quick : bool
+        Add the model's quick settings.
+    progress : bool or None
+        Progress bars (None: the model's default).
+    preprocessing : str, list of str or None
+        Per-column transform (None: the model's default).
+    oracle : callable or None
+        True-law sampler for ``oracle-start``.
+    user : mapping, optional
+        Hyperparameters given by the user; they win.
+
+    Returns
+    -------
+    dict
+    """
+    cls = MODELS[name]
+    allowed = set(cls.param_names())
+    params: dict = {}
+    if "preprocessing" in allowed and preprocessing is not None:
+        params["preprocessing"] = preprocessing
+    if "progress" in allowed and progress is not None:
+        params["progress"] = progress
+    if quick:
+        params.update(cls.quick_params())  # each model declares its own quick settings
+    if "oracle" in allowed and oracle is not None:
+        params["oracle"] = oracle
+    params.update(dict(user or {}))
+    return params
 
 
 def list_models() -> pd.DataFrame:
