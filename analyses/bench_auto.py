@@ -21,7 +21,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 import warnings
@@ -31,6 +30,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_method import cpu_seconds as _cpu
 from compare_real import datasets
 
 from heavytail_diffusion import scorecard as sc
@@ -43,11 +43,6 @@ __all__ = ["main", "run_dataset"]
 MODELS = ["truncated", "evt-t-copula", "empirical-start", "auto"]
 REAL = ["danish", "lossalae", "sp500", "fort_collins"]
 N_SAMPLES = 10_000
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def run_dataset(name: str, n_splits: int, log) -> list[dict]:

@@ -83,6 +83,31 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def marginal_999_errors(G: np.ndarray, ctx: Context) -> np.ndarray:
+    """|relative error| of the 0.001 and 0.999 marginal quantiles of ``G`` against ``ctx``'s truth, shape (2 d,)."""
+    qlo, qhi = ctx.qs[0.999]
+    glo, ghi = np.quantile(G, 0.001, axis=0), np.quantile(G, 0.999, axis=0)
+    return np.abs(np.concatenate([(glo - qlo) / np.abs(qlo), (ghi - qhi) / np.abs(qhi)]))
+
+
+def flop_floor(model, n_rows: int) -> tuple[int, float, float]:
+    """(network weights, FLOPs of drawing ``n_rows`` rows at the model's NFE, this core's float32 matmul
+    FLOP/s): one multiply-add per weight per row per evaluation; the peak from five 2048^2 matmuls."""
+    n_par = sum(p.numel() for p in model.denoiser_.net.parameters())
+    flops = 2.0 * n_par * n_rows * model.nfe
+    a = torch.randn(2048, 2048)
+    t = time.perf_counter()
+    for _ in range(5):
+        a @ a
+    return n_par, flops, 5 * 2 * 2048**3 / (time.perf_counter() - t)
+
+
 def _finite_rows(Y: np.ndarray) -> tuple[np.ndarray, int]:
     ok = np.isfinite(Y).all(axis=1)
     return Y[ok], int((~ok).sum())

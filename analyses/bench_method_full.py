@@ -43,7 +43,9 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method import Context, _table, evaluate
+from bench_method import Context, _table, evaluate, flop_floor
+from bench_method import cpu_seconds as _cpu
+from bench_method import marginal_999_errors as _marginal_errors
 
 from heavytail_diffusion.benchmarks import get_benchmark
 from heavytail_diffusion.diffusion import sample as reverse_sample
@@ -67,18 +69,6 @@ ORDER = ["method (spectral prior)", "method (evt-copula prior)", "prior alone (s
          "prior alone (evt-copula)", "oracle-start", "edm-79", "evt-t-copula", "training rows", "reference"]  # fmt: skip
 COLS = ["sigma_T", "qm999_med", "qm999", "n_worse_than_prior", "qm99", "qd99", "qd999", "alpha", "w2_slog",
         "w2_bulk", "mem_ratio", "mem_frac01", "fit_cpu_s", "sample_s", "refits"]  # fmt: skip
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def _marginal_errors(G: np.ndarray, ctx: Context) -> np.ndarray:
-    """|relative error| of the 0.001 and 0.999 marginal quantiles, shape (2 d,)."""
-    qlo, qhi = ctx.qs[0.999]
-    glo, ghi = np.quantile(G, 0.001, axis=0), np.quantile(G, 0.999, axis=0)
-    return np.abs(np.concatenate([(glo - qlo) / np.abs(qlo), (ghi - qhi) / np.abs(qhi)]))
 
 
 def _timed_sample(model, n: int, seed: int, **kw) -> tuple[np.ndarray, float]:
@@ -175,13 +165,7 @@ def _cost(seed: int = 0) -> str:
     t = time.perf_counter()
     m.sample(100_000, seed=1)
     dt = time.perf_counter() - t
-    n_par = sum(p.numel() for p in m.denoiser_.net.parameters())
-    flops = 2.0 * n_par * 100_000 * m.nfe  # one multiply-add per weight per row per evaluation
-    a = torch.randn(2048, 2048)
-    t = time.perf_counter()
-    for _ in range(5):
-        a @ a
-    peak = 5 * 2 * 2048**3 / (time.perf_counter() - t)
+    n_par, flops, peak = flop_floor(m, 100_000)
     return (f"Cost (ht10d, seed {seed}, 10,000 x 10, package defaults with the spectral prior, 1 torch thread): "
             f"fit {fit_cpu:.1f} CPU-s (sigma_T {m.sigma_T_:g}, copy share {m.copy_fraction_:.3f}); sampling 1e5 rows "
             f"at {m.nfe} NFE {dt:.1f} s; network {n_par:,} weights, {flops / 1e9:.0f} GFLOP for the draw; this "

@@ -34,7 +34,9 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method import Context, _table, evaluate
+from bench_method import Context, _table, evaluate, flop_floor
+from bench_method import cpu_seconds as _cpu
+from bench_method import marginal_999_errors as _marginal_errors
 from diagnose_method_tails import CASES, fit_cached
 
 from heavytail_diffusion.diffusion import sample as reverse_sample
@@ -50,18 +52,6 @@ COLS = ["sigma_T", "qm999_med", "qm999_mean", "qm999", "n_worse_than_prior", "qm
         "w2_slog", "w2_bulk", "alpha", "mem_ratio", "mem_frac01", "fit_cpu_s"]  # fmt: skip
 ORDER = ["method-before", "method-after", "prior alone", "evt-t-copula", "oracle-start", "training rows",
          "reference"]  # fmt: skip
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def _marginal_errors(G: np.ndarray, ctx: Context) -> np.ndarray:
-    """|relative error| of the 0.001 and 0.999 marginal quantiles, shape (2 d,)."""
-    qlo, qhi = ctx.qs[0.999]
-    glo, ghi = np.quantile(G, 0.001, axis=0), np.quantile(G, 0.999, axis=0)
-    return np.abs(np.concatenate([(glo - qlo) / np.abs(qlo), (ghi - qhi) / np.abs(qhi)]))
 
 
 def run_case(case: str, seed: int, log) -> list[dict]:
@@ -157,13 +147,7 @@ def _cost(seed: int = 0) -> str:
     t = time.perf_counter()
     m.sample(100_000, seed=1)
     dt = time.perf_counter() - t
-    n_par = sum(p.numel() for p in m.denoiser_.net.parameters())
-    flops = 2.0 * n_par * 100_000 * m.nfe  # one multiply-add per weight per row per evaluation
-    a = torch.randn(2048, 2048)
-    t = time.perf_counter()
-    for _ in range(5):
-        a @ a
-    peak = 5 * 2 * 2048**3 / (time.perf_counter() - t)
+    n_par, flops, peak = flop_floor(m, 100_000)
     return (f"Sampling 1e5 rows at {m.nfe} NFE (ht10d, seed {seed}, calibrated, 1 torch thread): {dt:.1f} s; network "
             f"{n_par:,} weights, {flops / 1e9:.0f} GFLOP for the draw; this core's float32 matmul peak "
             f"{peak / 1e9:.0f} GFLOP/s, floor {flops / peak:.1f} s, ratio {dt / (flops / peak):.1f}x. Peak RSS of "

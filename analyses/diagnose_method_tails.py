@@ -47,6 +47,7 @@ from heavytail_diffusion.models import load_model, make_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_method import Context  # the committed study's reference draws and exact quantiles
+from bench_method import cpu_seconds as _cpu
 
 __all__ = ["CASES", "ExactDenoiser", "fit_cached", "main"]
 
@@ -114,11 +115,6 @@ class ExactDenoiser:
         wk = np.exp(L - Lm)
         wk /= wk.sum(0)
         return sum(wk[k][:, None] * V[k][0] for k in range(K))
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def fit_cached(case: str, seed: int, tag: str = "default", cache: Path = CACHE, **params):
