@@ -7,7 +7,10 @@ Per (case, seed): 10,000 training rows drawn with the seed; every model seeded w
 Rows:
 
 * ``method (spectral prior)``: ``make_model("truncated", prior="evt-spectral-copula")`` fitted from scratch
-  (fit CPU seconds include sigma_T choice, prior, denoiser, copy check and its refits);
+  (fit CPU seconds include sigma_T choice, prior, denoiser, copy check and its refits), with the package's
+  default tail calibration (rank coupling since it was measured here; rows of runs before it have none);
+* ``method (no tail coupling)``: the same fitted model sampled with ``tail_calibration_ = None`` (the
+  sampler's output as it is; the same rows as the earlier runs' ``method (spectral prior)``);
 * ``method (evt-copula prior)``: the same fitted denoiser and sigma_T with the empirical-copula prior
   (``evt-copula``) refitted in its place (the prior's fit takes its own seed and the denoiser's random stream
   does not depend on it, so this is the model the fit with ``prior="evt-copula"`` gives when the copy check
@@ -65,7 +68,7 @@ CASES = {
 N_TRAIN = 10_000
 N_GEN = 100_000
 N_REF = 1_000_000
-ORDER = ["method (spectral prior)", "method (evt-copula prior)", "prior alone (spectral)",
+ORDER = ["method (spectral prior)", "method (no tail coupling)", "method (evt-copula prior)", "prior alone (spectral)",
          "prior alone (evt-copula)", "oracle-start", "edm-79", "evt-t-copula", "training rows", "reference"]  # fmt: skip
 COLS = ["sigma_T", "qm999_med", "qm999", "n_worse_than_prior", "qm99", "qd99", "qd999", "alpha", "w2_slog",
         "w2_bulk", "mem_ratio", "mem_frac01", "fit_cpu_s", "sample_s", "refits"]  # fmt: skip
@@ -77,8 +80,12 @@ def _timed_sample(model, n: int, seed: int, **kw) -> tuple[np.ndarray, float]:
     return G, time.perf_counter() - t
 
 
-def run_case(case: str, seed: int, log, n_gen: int = N_GEN) -> list[dict]:
-    """Every row of one (case, seed); see the module docstring. Returns one dict per row."""
+def run_case(case: str, seed: int, log, n_gen: int = N_GEN, method_only: bool = False) -> list[dict]:
+    """Every row of one (case, seed); see the module docstring. Returns one dict per row.
+
+    ``method_only``: only the method's own rows (method, no coupling, prior alone, oracle start, training
+    rows, reference), not the models whose rows do not depend on the method (EDM-79, evt-t-copula) or the
+    previous default prior's."""
     name, bparams = CASES[case]
     bench = get_benchmark(name, **bparams)
     X = bench.sample(N_TRAIN, seed=seed)
@@ -94,20 +101,25 @@ def run_case(case: str, seed: int, log, n_gen: int = N_GEN) -> list[dict]:
     log(f"[{case} s{seed}] method fitted: {info}")
     G, ts = _timed_sample(m, n_gen, seed)
     gens["method (spectral prior)"] = (G, {**info, "sample_s": ts})
+    m_raw = copy.copy(m)
+    m_raw.tail_calibration_ = None
+    G, ts = _timed_sample(m_raw, n_gen, seed)
+    gens["method (no tail coupling)"] = (G, {**info, "fit_cpu_s": np.nan, "sample_s": ts})
     pre = m.preprocessor_
     Z = pre.transform(X)
-    m_emp = copy.copy(m)  # shares the denoiser; only the prior differs
-    c0 = _cpu()
-    m_emp.prior_ = make_prior("evt-copula").fit(Z, m.sigma_T_, seed=seed)
-    emp_prior_cpu = _cpu() - c0
-    G, ts = _timed_sample(m_emp, n_gen, seed)
-    gens["method (evt-copula prior)"] = (G, {**info, "fit_cpu_s": np.nan, "prior_cpu_s": emp_prior_cpu,
-                                             "sample_s": ts})  # fmt: skip
     gens["prior alone (spectral)"] = (pre.inverse_transform(m.prior_.sample_clean(n_gen, seed=seed)), {})
-    gens["prior alone (evt-copula)"] = (
-        pre.inverse_transform(m_emp.prior_.sample_clean(n_gen, seed=seed)),
-        {},
-    )
+    if not method_only:
+        m_emp = copy.copy(m_raw)  # shares the denoiser; only the prior differs
+        c0 = _cpu()
+        m_emp.prior_ = make_prior("evt-copula").fit(Z, m.sigma_T_, seed=seed)
+        emp_prior_cpu = _cpu() - c0
+        G, ts = _timed_sample(m_emp, n_gen, seed)
+        gens["method (evt-copula prior)"] = (G, {**info, "fit_cpu_s": np.nan, "prior_cpu_s": emp_prior_cpu,
+                                                 "sample_s": ts})  # fmt: skip
+        gens["prior alone (evt-copula)"] = (
+            pre.inverse_transform(m_emp.prior_.sample_clean(n_gen, seed=seed)),
+            {},
+        )
     s = float(m.sigma_T_)
     rng = np.random.default_rng([seed, 41])
     Zo = pre.transform(bench.sample(n_gen, seed=int(rng.integers(2**31))))
@@ -117,22 +129,24 @@ def run_case(case: str, seed: int, log, n_gen: int = N_GEN) -> list[dict]:
         {},
     )
 
-    c0 = _cpu()
-    edm = make_model("edm", seed=seed, progress=False).fit(X)
-    edm_cpu = _cpu() - c0
-    G, ts = _timed_sample(edm, n_gen, seed, steps=40)
-    gens["edm-79"] = (G, {"fit_cpu_s": edm_cpu, "sample_s": ts})
-    log(f"[{case} s{seed}] edm fitted ({edm_cpu:.0f} CPU-s), sampled ({ts:.0f} s)")
-    c0 = _cpu()
-    evt = make_model("evt-t-copula", seed=seed).fit(X)
-    evt_cpu = _cpu() - c0
-    G, ts = _timed_sample(evt, n_gen, seed)
-    gens["evt-t-copula"] = (G, {"fit_cpu_s": evt_cpu, "sample_s": ts})
+    if not method_only:
+        c0 = _cpu()
+        edm = make_model("edm", seed=seed, progress=False).fit(X)
+        edm_cpu = _cpu() - c0
+        G, ts = _timed_sample(edm, n_gen, seed, steps=40)
+        gens["edm-79"] = (G, {"fit_cpu_s": edm_cpu, "sample_s": ts})
+        log(f"[{case} s{seed}] edm fitted ({edm_cpu:.0f} CPU-s), sampled ({ts:.0f} s)")
+        c0 = _cpu()
+        evt = make_model("evt-t-copula", seed=seed).fit(X)
+        evt_cpu = _cpu() - c0
+        G, ts = _timed_sample(evt, n_gen, seed)
+        gens["evt-t-copula"] = (G, {"fit_cpu_s": evt_cpu, "sample_s": ts})
     gens["training rows"] = (X, {})
     gens["reference"] = (bench.sample(n_gen, seed=30_000 + seed), {})
 
     priors = {
         "method (spectral prior)": "prior alone (spectral)",
+        "method (no tail coupling)": "prior alone (spectral)",
         "method (evt-copula prior)": "prior alone (evt-copula)",
     }
     errs = {k: _marginal_errors(G, ctx) for k, (G, _) in gens.items()}
@@ -142,7 +156,7 @@ def run_case(case: str, seed: int, log, n_gen: int = N_GEN) -> list[dict]:
         met = evaluate(G, ctx, seed)
         e = errs[model]
         row = {"case": case, "seed": seed, "model": model, "qm999_med": float(np.median(e)), **met, **extra}
-        if model in priors:
+        if priors.get(model) in errs:
             e_prior = errs[priors[model]]
             row["n_worse_than_prior"] = int(np.sum(e > e_prior + 0.01))
             row["max_excess_over_prior"] = float(np.max(e - e_prior))
@@ -198,6 +212,7 @@ def main(argv=None) -> None:
     p.add_argument("--csv", default="/tmp/method_full_rows.csv")
     p.add_argument("--report", nargs="+", metavar="CSV", help="only print the tables of these row files")
     p.add_argument("--cost", action="store_true", help="only print the cost line")
+    p.add_argument("--method-only", action="store_true", help="only the rows that depend on the method's fit")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     if a.report:
@@ -210,7 +225,7 @@ def main(argv=None) -> None:
     rows = []
     for case in a.cases:
         for seed in a.seeds:
-            rows += run_case(case, seed, log, n_gen=a.n_gen)
+            rows += run_case(case, seed, log, n_gen=a.n_gen, method_only=a.method_only)
             pd.DataFrame(rows).to_csv(a.csv, index=False)
     print(report(pd.DataFrame(rows)))
 

@@ -1,10 +1,14 @@
-"""Tail calibration: in each column's tails, the method's output follows the prior's own 1-D transport.
+"""Tail calibration: in each column's tails, the method's output takes the prior's own marginal values.
 
 The truncated method's reverse sampler moves the prior's extreme draws: measured in
 ``analyses/results/method_tails_diagnosis.md``, beyond the training rows the network pulls them inwards
-(by 0.3-0.8 in model units where the exact posterior mean moves them by 0.02-0.05), while up to the 0.999
-level the sampler leaves the prior's marginal tails as they are. The calibration replaces, in each
-column's tails, the network's move by the exact 1-D one the prior implies.
+(by 0.3-0.8 in model units where the exact posterior mean moves them by 0.02-0.05). Two calibrations put
+the prior's GPD tails back into the output, column by column:
+
+* :class:`RankTailCoupling` (the default of ``TruncatedDiffusion``): the output's tail order statistics
+  become the prior's clean draws' order statistics, rank for rank, so the output keeps the sampler's ranks
+  (its dependence) and the body, and its marginal tails are exactly the prior's draws;
+* :class:`TailCalibration`: the prior's exact 1-D transport of each start value from sigma_T to 0.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from scipy import special
 
 from ..validation import check_array
 
-__all__ = ["TailCalibration", "calibrate_model_tails"]
+__all__ = ["RankTailCoupling", "TailCalibration", "calibrate_model_tails"]
 
 
 class TailCalibration:
@@ -74,6 +78,9 @@ class TailCalibration:
     1.0
     """
 
+    #: ``transform`` takes the start rows at sigma_T (not the prior's clean rows)
+    uses_clean = False
+
     def __init__(self, zeta: float = 0.05, full: float = 0.01, n_nodes: int = 48):
         self.zeta = zeta
         self.full = full
@@ -81,7 +88,7 @@ class TailCalibration:
 
     def get_config(self) -> dict:
         """JSON-able hyperparameters."""
-        return {"zeta": float(self.zeta), "full": float(self.full), "n_nodes": int(self.n_nodes)}
+        return {"kind": "transport", "zeta": float(self.zeta), "full": float(self.full), "n_nodes": int(self.n_nodes)}
 
     def fit(self, target, sigma_T: float, active=None) -> TailCalibration:
         """Set the prior's clean margins and the truncation level; compute the noised thresholds.
@@ -99,8 +106,7 @@ class TailCalibration:
         -------
         self
         """
-        if not (0.0 < self.full < self.zeta < 0.5):
-            raise ValueError(f"need 0 < full < zeta < 0.5, got zeta={self.zeta!r}, full={self.full!r}")
+        _check_levels(self.zeta, self.full)
         if not (np.isfinite(sigma_T) and sigma_T > 0):
             raise ValueError(f"sigma_T must be a positive number, got {sigma_T!r}")
         d = len(target.marginals_)
@@ -183,20 +189,156 @@ class TailCalibration:
         -------
         TailCalibration
         """
+        config = {k: v for k, v in config.items() if k != "kind"}
         return cls(**config).fit(target, sigma_T, np.asarray(state["active"]).astype(bool))
 
 
-def calibrate_model_tails(model) -> TailCalibration | None:
+def _check_levels(zeta: float, full: float) -> None:
+    if not (0.0 < full < zeta < 0.5):
+        raise ValueError(f"need 0 < full < zeta < 0.5, got zeta={zeta!r}, full={full!r}")
+
+
+class RankTailCoupling:
+    r"""Give each column's tail ranks of the sampler's output the prior's own clean values, rank for rank.
+
+    A draw of the truncated method starts from :math:`x_T = x + \sigma_T \varepsilon`, with :math:`x` a
+    clean draw of the prior (GPD-tailed margins). For each calibrated column, sort the :math:`m` finite
+    output values, :math:`a_{(1)} \le \dots \le a_{(m)}`, and the same rows' clean prior values,
+    :math:`b_{(1)} \le \dots \le b_{(m)}`; at rank :math:`i`, with plotting level
+    :math:`u_i = (i - 1/2) / m` and tail probability :math:`p_i = \min(u_i, 1 - u_i)`, the output value becomes
+
+    .. math::
+
+        v_{(i)} = (1 - w_i)\,a_{(i)} + w_i\,b_{(i)},\qquad
+        w_i = \mathrm{clip}\big(\log(\zeta / p_i) / \log(\zeta / p_1), 0, 1\big),
+
+    and the sorted :math:`v` are given back to the rows in the output's own rank order. So
+
+    * the output's ranks (the dependence the sampler produced, body and joint tails) are unchanged;
+    * in the body (:math:`p_i \ge \zeta`) every value is the sampler's;
+    * beyond the :math:`p_1` levels the output's order statistics are exactly the prior's clean draws' (the
+      same rows': with the same seed and size, the output's marginal tail quantiles equal those of
+      ``prior.sample_clean(n, seed)``), whatever the network does where it has seen no data.
+
+    Nothing is fitted and nothing is drawn. A batch of :math:`m` rows has tail ranks only when
+    :math:`1 / (2m) < \zeta`, so very small draws (:math:`m < 10` at the defaults) are the sampler's as they
+    are; chunked draws are coupled chunk by chunk (each chunk's own prior draws).
+
+    Parameters
+    ----------
+    zeta : float, default 0.05
+        Tail probability where the blend begins.
+    full : float, default 0.01
+        Tail probability beyond which the prior's values are taken as they are.
+
+    Attributes
+    ----------
+    active_ : ndarray of bool, shape (d,)
+        Columns that are coupled.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> clean = rng.standard_t(3, size=(10_000, 1))
+    >>> out = 0.8 * clean + 0.1 * rng.standard_normal((10_000, 1))  # a sampler that pulls the tails in
+    >>> y = RankTailCoupling().fit(1).transform(out, clean)
+    >>> bool(np.quantile(y, 0.999) == np.quantile(clean, 0.999))
+    True
+    """
+
+    #: ``transform`` takes the prior's clean rows (not the start rows at sigma_T)
+    uses_clean = True
+
+    def __init__(self, zeta: float = 0.05, full: float = 0.01):
+        self.zeta = zeta
+        self.full = full
+
+    def get_config(self) -> dict:
+        """JSON-able hyperparameters."""
+        return {"kind": "rank", "zeta": float(self.zeta), "full": float(self.full)}
+
+    def fit(self, n_features: int, active=None) -> RankTailCoupling:
+        """Set the number of columns and those to couple (default all; e.g. not the discrete channels)."""
+        _check_levels(self.zeta, self.full)
+        d = int(n_features)
+        if d < 1:
+            raise ValueError(f"n_features must be >= 1, got {n_features!r}")
+        self.n_features_in_ = d
+        self.active_ = np.ones(d, bool) if active is None else np.asarray(active, bool).reshape(d)
+        return self
+
+    def weights(self, m: int) -> np.ndarray:
+        """The blend weights :math:`w_i` of ranks 1..m (0 in the body, 1 beyond the ``full`` levels)."""
+        u = (np.arange(m) + 0.5) / m
+        p = np.minimum(u, 1.0 - u)
+        return np.clip(np.log(self.zeta / p) / np.log(self.zeta / self.full), 0.0, 1.0)
+
+    def transform(self, X, X_clean) -> np.ndarray:
+        """The coupled output of the sampler.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            The reverse sampler's output rows (model scale; non-finite entries are left as they are and not
+            ranked).
+        X_clean : array_like, shape (n, d)
+            The prior's clean rows the starts were made from (row i of ``X`` started at
+            ``X_clean[i] + sigma_T * eps_i``).
+
+        Returns
+        -------
+        ndarray, shape (n, d)
+        """
+        if not hasattr(self, "active_"):
+            raise RuntimeError("this RankTailCoupling is not fitted yet; call fit(n_features) first")
+        X = check_array(X, "X", dim=self.n_features_in_, finite=False)
+        X_clean = check_array(X_clean, "X_clean", dim=self.n_features_in_)
+        if X_clean.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but X_clean has {X_clean.shape[0]}")
+        out = X.copy()
+        for j in np.flatnonzero(self.active_):
+            rows = np.flatnonzero(np.isfinite(X[:, j]))
+            w = self.weights(len(rows))
+            if not w.any():
+                continue
+            order = rows[np.argsort(X[rows, j], kind="stable")]
+            blend = (1.0 - w) * X[order, j] + w * np.sort(X_clean[rows, j])
+            out[order, j] = np.sort(blend)  # a blend of two sorted sequences; sorting keeps the ranks exactly
+        return out
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The fitted state: the coupled columns."""
+        return {"active": self.active_.astype(np.int8)}
+
+    @classmethod
+    def from_state(cls, config: dict, state: dict) -> RankTailCoupling:
+        """Rebuild from :meth:`get_config` and :meth:`state_dict`."""
+        active = np.asarray(state["active"]).astype(bool)
+        return cls(zeta=config["zeta"], full=config["full"]).fit(len(active), active)
+
+
+def load_calibration(config: dict, state: dict, target, sigma_T: float):
+    """A saved calibration (either kind; models saved before the kinds hold a :class:`TailCalibration`)."""
+    if config.get("kind") == "rank":
+        return RankTailCoupling.from_state(config, state)
+    return TailCalibration.from_state(config, state, target, sigma_T)
+
+
+def calibrate_model_tails(model, kind: str = "transport"):
     """The tail calibration of a fitted truncated-diffusion model: its prior's margins at its sigma_T.
 
     Parameters
     ----------
     model : TruncatedDiffusion
         Fitted (prior, sigma_T, encoder).
+    kind : {"rank", "transport"}
+        :class:`RankTailCoupling` or :class:`TailCalibration`.
 
     Returns
     -------
-    TailCalibration, or None when the prior has no GPD margins or does not add exact Gaussian noise (the
+    RankTailCoupling or TailCalibration, or None when the prior has no GPD margins or does not add exact Gaussian noise (the
     Gaussian and empirical starts, the flow priors) or no channel is continuous.
     """
     prior = model.prior_
@@ -207,4 +349,8 @@ def calibrate_model_tails(model) -> TailCalibration | None:
     active = [not (disc or side) for disc, side in zip(enc.discrete_channels_, enc.block_sides_, strict=True)]
     if not any(active):
         return None
-    return TailCalibration().fit(margins, float(model.sigma_T_), active)
+    if kind == "rank":
+        return RankTailCoupling().fit(len(active), active)
+    if kind == "transport":
+        return TailCalibration().fit(margins, float(model.sigma_T_), active)
+    raise ValueError(f"kind must be 'rank' or 'transport', got {kind!r}")

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..diffusion.edm import SIGMA_MIN
-from ..diffusion.tail_calibration import TailCalibration, calibrate_model_tails
+from ..diffusion.tail_calibration import calibrate_model_tails, load_calibration
 from ..persistence import flatten_state, unflatten_state
 from .base import DiffusionModel
 from .registry import register_model
@@ -54,17 +54,21 @@ class TruncatedDiffusion(DiffusionModel):
         Prior name (:data:`heavytail_diffusion.priors.PRIORS`).
     prior_params : dict, optional
         Hyperparameters of the prior.
-    tail_calibration : bool, default False
-        Where a start value lies in its column's tail (noised tail probability below 0.05), blend the
-        sampler's output towards the prior's exact 1-D transport of that value from sigma_T to 0, fully
-        beyond 0.01 (:class:`~heavytail_diffusion.diffusion.tail_calibration.TailCalibration`): the
-        network pulls draws beyond the training data inwards, and the prior's GPD margins are then kept in
-        the output's tails. Deterministic, no fit-time cost. Needs a prior with GPD margins and exact
-        sigma_T noise (the EVT-copula priors); ignored otherwise. Opt-in: measured
-        (``analyses/results/method_tails.md``) it removes the network's inward pull of the top 0.1% and
-        keeps the worst marginal 0.999 error at or below the prior's, with gains within sampling noise, and
-        on the quick benchmark (ht10d, 300 training steps) it doubled the worst-direction 0.999 error
-        (0.42 -> 0.90), so it is not the default until the joint tails are measured on more seeds.
+    tail_calibration : {"rank", "transport", "off"}, default "rank"
+        Put the prior's GPD tails back into the output, column by column (the network pulls draws beyond
+        the training data inwards; see :mod:`heavytail_diffusion.diffusion.tail_calibration`).
+        ``"rank"`` (:class:`~heavytail_diffusion.diffusion.tail_calibration.RankTailCoupling`): the output's
+        order statistics beyond the 0.05/0.95 levels are blended, rank for rank, into those of the prior's
+        clean draws the starts came from (fully beyond 0.01/0.99), so its ranks (the dependence) and its
+        body are the sampler's and its marginal tails are the prior's draws: the same seed and size give
+        the marginal tail quantiles of ``prior_.sample_clean(n, seed)`` exactly. Measured
+        (``analyses/results/method_full.md``, rows with and without it).
+        ``"transport"`` (:class:`~heavytail_diffusion.diffusion.tail_calibration.TailCalibration`): each
+        tail value is blended towards the prior's exact 1-D transport of its start; measured
+        (``analyses/results/method_tails.md``) it doubled the worst-direction 0.999 error on the quick
+        benchmark. ``"off"`` (or False): the sampler's output as it is; True means ``"transport"`` (its
+        meaning before the kinds). Needs a prior with GPD margins and exact sigma_T noise (the EVT priors);
+        ignored otherwise (the start baselines). Deterministic, no fit-time cost; applied in the copy check.
     steps, sampler, rho : reverse sampler settings (Karras grid, ``"heun"``, ``"ddpm"`` or ``"euler"``).
     train_steps, batch_size, lr, width, mults, patience : denoiser training (see
         :func:`~heavytail_diffusion.diffusion.train_denoiser`); ``quick=True`` trains briefly (demos, tests).
@@ -85,7 +89,7 @@ class TruncatedDiffusion(DiffusionModel):
         None after loading.
     refits_ : int
         sigma_T doublings the copy check made (None after loading).
-    tail_calibration_ : TailCalibration or None
+    tail_calibration_ : RankTailCoupling, TailCalibration or None
     prior_ : Prior
     denoiser_ : Denoiser
     history_ : DataFrame of the denoiser's training/validation losses
@@ -110,7 +114,7 @@ class TruncatedDiffusion(DiffusionModel):
         min_sigma_T: float = 0.5,
         prior: str | None = None,
         prior_params: dict | None = None,
-        tail_calibration: bool = False,
+        tail_calibration: str | bool = "rank",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -153,11 +157,19 @@ class TruncatedDiffusion(DiffusionModel):
             params["device"] = self.device  # the flow prior trains where the denoiser does
         return make_prior(name, **params)
 
+    def _calibration_kind(self) -> str | None:
+        kind = self.tail_calibration
+        if kind is True:
+            return "transport"
+        if kind is False or kind is None or kind == "off":
+            return None
+        if kind not in ("rank", "transport"):
+            raise ValueError(f"tail_calibration must be 'rank', 'transport' or 'off', got {kind!r}")
+        return kind
+
     def _fit(self, Z: np.ndarray, rng: np.random.Generator) -> None:
-        self.tail_calibration_ = None  # the copy check samples without it
+        self._calibration_kind()  # bad values fail before the fit
         self._fit_prior_and_denoiser(Z, rng)
-        if self.tail_calibration:
-            self.tail_calibration_ = calibrate_model_tails(self)
 
     def _fit_prior_and_denoiser(self, Z: np.ndarray, rng: np.random.Generator) -> None:
         self.sigma_T_ = self._choose_sigma_T(Z, rng)
@@ -167,6 +179,8 @@ class TruncatedDiffusion(DiffusionModel):
         for attempt in range(1 + (self.max_sigma_T_doublings if auto else 0)):
             self.prior_ = self._make_prior().fit(Z, self.sigma_T_, seed=int(rng.integers(2**31)))
             self._train(Z, self.sigma_T_, rng)
+            kind = self._calibration_kind()
+            self.tail_calibration_ = None if kind is None else calibrate_model_tails(self, kind)
             if not self.check_copies:
                 return
             self.copy_fraction_, self.distance_ratio_ = self._copy_check(Z)
@@ -224,10 +238,15 @@ class TruncatedDiffusion(DiffusionModel):
         return self.prior_.sample(n, seed=rng)
 
     def _sample(self, n: int, rng: np.random.Generator, steps=None, sampler=None) -> np.ndarray:
-        x_T = self._start(n, rng)
-        x = self._reverse(x_T, self.sigma_T_, rng, steps=steps, sampler=sampler)
         cal = getattr(self, "tail_calibration_", None)
-        return x if cal is None else cal.transform(x, x_T)
+        if cal is not None and cal.uses_clean:
+            x_clean, x_T = self.prior_.sample_pair(n, seed=rng)  # the same x_T as prior_.sample(n, seed=rng)
+        else:
+            x_clean, x_T = None, self._start(n, rng)
+        x = self._reverse(x_T, self.sigma_T_, rng, steps=steps, sampler=sampler)
+        if cal is None:
+            return x
+        return cal.transform(x, x_clean if cal.uses_clean else x_T)
 
     def _get_state(self) -> tuple[dict, dict]:
         dcfg, darrays = self._denoiser_state()
@@ -253,8 +272,8 @@ class TruncatedDiffusion(DiffusionModel):
         self.tail_calibration_ = None  # models saved before the tail calibration, or fitted without it
         if "tail_calibration" in config:
             ccfg, carrays = unflatten_state(config, arrays, "tail_calibration")
-            self.tail_calibration_ = TailCalibration.from_state(
-                ccfg, carrays, self.prior_.margins_, self.sigma_T_
+            self.tail_calibration_ = load_calibration(
+                ccfg, carrays, getattr(self.prior_, "margins_", None), self.sigma_T_
             )
 
 

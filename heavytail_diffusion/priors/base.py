@@ -99,12 +99,29 @@ class Prior:
             add the noise; others draw from their model of p_T directly).
         """
         self._check_fitted()
-        n = check_positive_int(n, "n")
-        rng = as_generator(seed)
+        return self._draw_pair(check_positive_int(n, "n"), as_generator(seed))[1]
+
+    def sample_pair(self, n: int, seed: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n`` clean rows and their noised versions: ``(x, x + sigma_T * eps)``, each (n, d).
+
+        The noised rows are those of :meth:`sample` with the same seed (the clean rows are drawn first, then
+        the noise, from one stream), and the clean rows those of :meth:`sample_clean`.
+
+        Raises
+        ------
+        NotImplementedError
+            For a prior that models the noised law only (``adds_noise`` False).
+        """
+        self._check_fitted()
+        if not self.adds_noise:
+            raise NotImplementedError(f"{type(self).__name__} models the noised law only; use sample()")
+        return self._draw_pair(check_positive_int(n, "n"), as_generator(seed))
+
+    def _draw_pair(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         x = self._sample_clean(n, rng)
         if self.sigma_T_ > 0:
-            x = x + self.sigma_T_ * rng.standard_normal(x.shape)
-        return x
+            return x, x + self.sigma_T_ * rng.standard_normal(x.shape)
+        return x, x
 
     def sample_clean(self, n: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """Draw ``n`` rows from the prior's model of the *clean* law (sigma = 0).

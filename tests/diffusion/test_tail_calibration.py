@@ -1,9 +1,12 @@
-"""TailCalibration: far-out points go where the prior puts them, the body is the sampler's, determinism, save/load."""
+"""Tail calibrations: far-out points go where the prior puts them, the body is the sampler's, determinism, save/load.
+
+RankTailCoupling (the default): ranks kept exactly, tail order statistics the prior's clean draws'.
+TailCalibration ("transport"): the prior's exact 1-D transport of each tail start."""
 
 import numpy as np
 import pytest
 
-from heavytail_diffusion.diffusion.tail_calibration import TailCalibration
+from heavytail_diffusion.diffusion.tail_calibration import RankTailCoupling, TailCalibration
 from heavytail_diffusion.models import load_model, make_model
 from heavytail_diffusion.priors.marginals import MarginalTransform
 
@@ -64,8 +67,73 @@ def test_model_hook_deterministic_and_save_load(tmp_path):
     np.testing.assert_array_equal(a, b)
     m.save(tmp_path / "m")
     np.testing.assert_array_equal(load_model(tmp_path / "m").sample(500, seed=7), a)
-    off = make_model("truncated", tail_calibration=False, **kw).fit(X)
+    assert isinstance(m.tail_calibration_, TailCalibration)  # True: the transport, as before the kinds
+    off = make_model("truncated", tail_calibration="off", **kw).fit(X)
     assert off.tail_calibration_ is None
     assert not np.array_equal(off.sample(500, seed=7), a)  # the same fit otherwise: only the tails differ
-    assert make_model("truncated", **kw).fit(X).tail_calibration_ is None  # opt-in (see models/truncated.py)
     assert make_model("gaussian-start", tail_calibration=True, **kw).fit(X).tail_calibration_ is None  # no map
+    with pytest.raises(ValueError, match="tail_calibration must be"):
+        make_model("truncated", tail_calibration="ranks", **kw).fit(X)
+
+
+# ---- RankTailCoupling -------------------------------------------------------------------------------------
+def test_rank_coupling_keeps_ranks_and_body_and_takes_the_priors_tail_values():
+    rng = np.random.default_rng(5)
+    n = 20_000
+    clean = rng.standard_t(2.5, size=(n, 3))
+    out = 0.7 * clean + 0.3 * rng.standard_normal((n, 3))  # a sampler that pulls the tails in
+    cp = RankTailCoupling().fit(3, active=[True, True, False])
+    y = cp.transform(out, clean)
+    for j in range(2):
+        np.testing.assert_array_equal(np.argsort(y[:, j], kind="stable"), np.argsort(out[:, j], kind="stable"))
+        a, b, v = np.sort(out[:, j]), np.sort(clean[:, j]), np.sort(y[:, j])
+        k = int(0.01 * n)  # ranks beyond the 0.01 / 0.99 levels: exactly the prior's order statistics
+        np.testing.assert_array_equal(v[: k - 1], b[: k - 1])
+        np.testing.assert_array_equal(v[-(k - 1) :], b[-(k - 1) :])
+        body = slice(int(0.05 * n) + 1, n - int(0.05 * n) - 1)
+        np.testing.assert_array_equal(v[body], a[body])
+        assert np.quantile(y[:, j], 0.999) == np.quantile(clean[:, j], 0.999)
+        assert abs(np.quantile(out[:, j], 0.999) / np.quantile(clean[:, j], 0.999) - 1) > 0.2
+    np.testing.assert_array_equal(y[:, 2], out[:, 2])  # inactive column untouched
+
+
+def test_rank_coupling_edge_cases():
+    rng = np.random.default_rng(6)
+    clean = rng.standard_t(3, size=(1000, 2))
+    out = clean + 0.1
+    out[3, 0] = np.nan
+    y = RankTailCoupling().fit(2).transform(out, clean)
+    assert np.isnan(y[3, 0]) and np.isfinite(np.delete(y[:, 0], 3)).all()  # non-finite left, not ranked
+    small = RankTailCoupling().fit(2).transform(out[:5], clean[:5])
+    np.testing.assert_array_equal(small, out[:5])  # 5 rows: no rank lies beyond the 0.05 level
+    with pytest.raises(ValueError, match="rows"):
+        RankTailCoupling().fit(2).transform(out, clean[:10])
+    with pytest.raises(ValueError, match="dimension|columns|shape"):
+        RankTailCoupling().fit(3).transform(out, clean)
+    with pytest.raises(ValueError, match="full < zeta"):
+        RankTailCoupling(zeta=0.01, full=0.05).fit(2)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        RankTailCoupling().transform(out, clean)
+
+
+def test_default_model_couples_ranks_same_seed_tails_are_the_priors(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.standard_t(3, size=(1200, 2))
+    kw = {"quick": True, "train_steps": 60, "progress": False, "seed": 3, "device": "cpu"}
+    m = make_model("truncated", **kw).fit(X)
+    assert isinstance(m.tail_calibration_, RankTailCoupling)
+    n = 4000
+    G = m.sample(n, seed=11)
+    P = m.preprocessor_.inverse_transform(m.prior_.sample_clean(n, seed=11))
+    k = int(0.01 * n) - 1
+    for j in range(2):  # the same seed and size: the output's far order statistics are the prior's draws'
+        np.testing.assert_allclose(np.sort(G[:, j])[-k:], np.sort(P[:, j])[-k:], rtol=1e-12)
+        np.testing.assert_allclose(np.sort(G[:, j])[:k], np.sort(P[:, j])[:k], rtol=1e-12)
+    raw = make_model("truncated", tail_calibration="off", **kw).fit(X).sample(n, seed=11)
+    body = slice(int(0.05 * n) + 1, n - int(0.05 * n) - 1)
+    np.testing.assert_allclose(np.sort(G, axis=0)[body], np.sort(raw, axis=0)[body], rtol=1e-12)
+    np.testing.assert_array_equal(m.sample(n, seed=11), G)
+    m.save(tmp_path / "m")
+    back = load_model(tmp_path / "m")
+    assert isinstance(back.tail_calibration_, RankTailCoupling)
+    np.testing.assert_array_equal(back.sample(n, seed=11), G)
