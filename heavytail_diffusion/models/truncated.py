@@ -62,7 +62,9 @@ class TruncatedDiffusion(DiffusionModel):
         clean draws the starts came from (fully beyond 0.01/0.99), so its ranks (the dependence) and its
         body are the sampler's and its marginal tails are the prior's draws: the same seed and size give
         the marginal tail quantiles of ``prior_.sample_clean(n, seed)`` exactly. Measured
-        (``analyses/results/method_full.md``, rows with and without it).
+        (``analyses/results/method_full.md``, 5 cases x 3 seeds): every marginal 0.999 error at most the
+        prior's on 15 of 15 runs (0 without it), HT-50D median marginal error 0.060 instead of 0.144, signed-log
+        W2 within 0.003, worst direction mixed (better on 3 of 5 case means).
         ``"transport"`` (:class:`~heavytail_diffusion.diffusion.tail_calibration.TailCalibration`): each
         tail value is blended towards the prior's exact 1-D transport of its start; measured
         (``analyses/results/method_tails.md``) it doubled the worst-direction 0.999 error on the quick
