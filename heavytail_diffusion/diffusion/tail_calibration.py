@@ -260,7 +260,19 @@ class RankTailCoupling:
         return {"kind": "rank", "zeta": float(self.zeta), "full": float(self.full)}
 
     def fit(self, n_features: int, active=None) -> RankTailCoupling:
-        """Set the number of columns and those to couple (default all; e.g. not the discrete channels)."""
+        """Set the number of columns and those to couple.
+
+        Parameters
+        ----------
+        n_features : int
+            Columns of the rows to couple (>= 1).
+        active : array of bool of shape (n_features,), optional
+            Columns to couple (default all; e.g. not the discrete channels).
+
+        Returns
+        -------
+        self
+        """
         _check_levels(self.zeta, self.full)
         d = int(n_features)
         if d < 1:
@@ -320,7 +332,21 @@ class RankTailCoupling:
 
 
 def load_calibration(config: dict, state: dict, target, sigma_T: float):
-    """A saved calibration (either kind; models saved before the kinds hold a :class:`TailCalibration`)."""
+    """A saved calibration (either kind; models saved before the kinds hold a :class:`TailCalibration`).
+
+    Parameters
+    ----------
+    config, state : dict
+        As saved (``get_config()``, ``state_dict()``).
+    target : MarginalTransform or None
+        The loaded prior's margins (used by the transport kind only).
+    sigma_T : float
+        The model's truncation level.
+
+    Returns
+    -------
+    RankTailCoupling or TailCalibration
+    """
     if config.get("kind") == "rank":
         return RankTailCoupling.from_state(config, state)
     return TailCalibration.from_state(config, state, target, sigma_T)

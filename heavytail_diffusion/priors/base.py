@@ -107,6 +107,18 @@ class Prior:
         The noised rows are those of :meth:`sample` with the same seed (the clean rows are drawn first, then
         the noise, from one stream), and the clean rows those of :meth:`sample_clean`.
 
+        Parameters
+        ----------
+        n : int
+            Number of rows, >= 1.
+        seed : int, numpy Generator or None, default None
+            Seed of the draw.
+
+        Returns
+        -------
+        x, y : ndarray of float64, shape (n, d) each
+            Clean rows and ``y = x + sigma_T * eps``.
+
         Raises
         ------
         NotImplementedError
