@@ -77,6 +77,12 @@ class Prior:
     def _fit(self, X: np.ndarray, rng: np.random.Generator) -> None:
         raise NotImplementedError
 
+    def _check_clean_law(self) -> None:
+        """Fitted, and a model of the clean law (``adds_noise``): what the clean draws need."""
+        self._check_fitted()
+        if not self.adds_noise:
+            raise NotImplementedError(f"{type(self).__name__} models the noised law only; use sample()")
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "sigma_T_"):
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit(X, sigma_T) first")
@@ -124,9 +130,7 @@ class Prior:
         NotImplementedError
             For a prior that models the noised law only (``adds_noise`` False).
         """
-        self._check_fitted()
-        if not self.adds_noise:
-            raise NotImplementedError(f"{type(self).__name__} models the noised law only; use sample()")
+        self._check_clean_law()
         return self._draw_pair(check_positive_int(n, "n"), as_generator(seed))
 
     def _draw_pair(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -154,9 +158,7 @@ class Prior:
         NotImplementedError
             For a prior that models the noised law only (``adds_noise`` False).
         """
-        self._check_fitted()
-        if not self.adds_noise:
-            raise NotImplementedError(f"{type(self).__name__} models the noised law only; use sample()")
+        self._check_clean_law()
         return self._sample_clean(check_positive_int(n, "n"), as_generator(seed))
 
     def _sample_clean(self, n: int, rng: np.random.Generator) -> np.ndarray:
