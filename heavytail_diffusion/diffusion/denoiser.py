@@ -47,7 +47,32 @@ class _Block(nn.Module):
         self.act = nn.SiLU()
 
     def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        if emb.shape[0] == 1 and not torch.is_grad_enabled():
+            return nn.functional.silu(self._shared_level_norm(h, emb), inplace=True)
         return self.act(self.norm(self.linear(h) + self.emb(emb)))
+
+    def _shared_level_norm(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        r"""``GroupNorm(linear(h) + emb(emb))`` for one noise level shared by the batch (every sampler step).
+
+        Centring within a group is linear, so it is folded into the layer: with :math:`W_g, b_g` the rows of
+        the weight and of the bias (plus the embedding's projection) in group g, the pre-activation minus its
+        group mean is :math:`(W_g - \bar W_g) h + (b_g - \bar b_g)`, one matrix product of the batch; then
+        only the group variances are reduced, and the rest is done in place (no autograd here). The same
+        numbers as the module path up to float32 rounding, at about half its cost on a CPU core (torch's
+        native group norm of (B, C) inputs is several times slower per element than a matrix product here).
+        """
+        g = self.norm.num_groups
+        out, inp = self.linear.weight.shape
+        k = out // g
+        w = self.linear.weight.view(g, k, inp)
+        b = (self.linear.bias + self.emb(emb)[0]).view(g, k)
+        c = nn.functional.linear(
+            h, (w - w.mean(1, keepdim=True)).view(out, inp), (b - b.mean(1, keepdim=True)).view(out)
+        )
+        cg = c.view(c.shape[0], g, k)
+        var = torch.linalg.vector_norm(cg, dim=-1, keepdim=True).square_().div_(k)
+        cg.mul_(torch.rsqrt(var.add_(self.norm.eps)))
+        return c.mul_(self.norm.weight).add_(self.norm.bias)
 
 
 class MLPDenoiserNet(nn.Module):

@@ -220,6 +220,10 @@ class RankTailCoupling:
       same rows': with the same seed and size, the output's marginal tail quantiles equal those of
       ``prior.sample_clean(n, seed)``), whatever the network does where it has seen no data.
 
+    A column may be coupled in one tail only (``tails``): a column with an atom at its lower bound (exact
+    zeros) is a channel whose lower ranks are the atom block, so only its upper tail is coupled (and the
+    mirror for an atom at an upper bound, e.g. a policy limit).
+
     Nothing is fitted and nothing is drawn. A batch of :math:`m` rows has tail ranks only when
     :math:`1 / (2m) < \zeta`, so very small draws (:math:`m < 10` at the defaults) are the sampler's as they
     are; chunked draws are coupled chunk by chunk (each chunk's own prior draws).
@@ -234,7 +238,9 @@ class RankTailCoupling:
     Attributes
     ----------
     active_ : ndarray of bool, shape (d,)
-        Columns that are coupled.
+        Columns that are coupled (in at least one tail).
+    lower_, upper_ : ndarray of bool, shape (d,)
+        Columns whose lower / upper tail is coupled.
     n_features_in_ : int
 
     Examples
@@ -259,8 +265,8 @@ class RankTailCoupling:
         """JSON-able hyperparameters."""
         return {"kind": "rank", "zeta": float(self.zeta), "full": float(self.full)}
 
-    def fit(self, n_features: int, active=None) -> RankTailCoupling:
-        """Set the number of columns and those to couple.
+    def fit(self, n_features: int, active=None, tails=None) -> RankTailCoupling:
+        """Set the number of columns and the tails to couple.
 
         Parameters
         ----------
@@ -268,6 +274,8 @@ class RankTailCoupling:
             Columns of the rows to couple (>= 1).
         active : array of bool of shape (n_features,), optional
             Columns to couple (default all; e.g. not the discrete channels).
+        tails : sequence of {"both", "lower", "upper"} of length n_features, optional
+            Which tails of each active column to couple (default both).
 
         Returns
         -------
@@ -277,15 +285,40 @@ class RankTailCoupling:
         d = int(n_features)
         if d < 1:
             raise ValueError(f"n_features must be >= 1, got {n_features!r}")
+        active = np.ones(d, bool) if active is None else np.asarray(active, bool).reshape(d)
+        tails = ["both"] * d if tails is None else list(tails)
+        if len(tails) != d:
+            raise ValueError(f"tails has {len(tails)} entries for {d} columns")
+        bad = sorted({str(t) for t in tails} - {"both", "lower", "upper"})
+        if bad:
+            raise ValueError(f"tails entries must be 'both', 'lower' or 'upper', got {bad}")
         self.n_features_in_ = d
-        self.active_ = np.ones(d, bool) if active is None else np.asarray(active, bool).reshape(d)
+        self.lower_ = active & np.isin(tails, ("both", "lower"))
+        self.upper_ = active & np.isin(tails, ("both", "upper"))
+        self.active_ = self.lower_ | self.upper_
         return self
 
-    def weights(self, m: int) -> np.ndarray:
-        """The blend weights :math:`w_i` of ranks 1..m (0 in the body, 1 beyond the ``full`` levels)."""
+    def weights(self, m: int, lower: bool = True, upper: bool = True) -> np.ndarray:
+        """The blend weights :math:`w_i` of ranks 1..m.
+
+        Parameters
+        ----------
+        m : int
+            Number of ranked values.
+        lower, upper : bool
+            Whether the lower / upper tail is coupled (weights 0 in a tail that is not).
+
+        Returns
+        -------
+        ndarray, shape (m,)
+            0 in the body, rising to 1 beyond the ``full`` levels.
+        """
         u = (np.arange(m) + 0.5) / m
         p = np.minimum(u, 1.0 - u)
-        return np.clip(np.log(self.zeta / p) / np.log(self.zeta / self.full), 0.0, 1.0)
+        w = np.clip(np.log(self.zeta / p) / np.log(self.zeta / self.full), 0.0, 1.0)
+        w[(u < 0.5) & (not lower)] = 0.0
+        w[(u > 0.5) & (not upper)] = 0.0
+        return w
 
     def transform(self, X, X_clean) -> np.ndarray:
         """The coupled output of the sampler.
@@ -312,7 +345,7 @@ class RankTailCoupling:
         out = X.copy()
         for j in np.flatnonzero(self.active_):
             rows = np.flatnonzero(np.isfinite(X[:, j]))
-            w = self.weights(len(rows))
+            w = self.weights(len(rows), bool(self.lower_[j]), bool(self.upper_[j]))
             if not w.any():
                 continue
             order = rows[np.argsort(X[rows, j], kind="stable")]
@@ -321,14 +354,18 @@ class RankTailCoupling:
         return out
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The fitted state: the coupled columns."""
-        return {"active": self.active_.astype(np.int8)}
+        """The fitted state: the coupled columns and tails."""
+        return {k: getattr(self, f"{k}_").astype(np.int8) for k in ("active", "lower", "upper")}
 
     @classmethod
     def from_state(cls, config: dict, state: dict) -> RankTailCoupling:
-        """Rebuild from :meth:`get_config` and :meth:`state_dict`."""
+        """Rebuild from :meth:`get_config` and :meth:`state_dict` (states without tails: both tails)."""
         active = np.asarray(state["active"]).astype(bool)
-        return cls(zeta=config["zeta"], full=config["full"]).fit(len(active), active)
+        tails = None
+        if "lower" in state:
+            lower, upper = (np.asarray(state[k]).astype(bool) for k in ("lower", "upper"))
+            tails = np.where(lower & upper, "both", np.where(lower, "lower", "upper"))
+        return cls(zeta=config["zeta"], full=config["full"]).fit(len(active), active, tails)
 
 
 def load_calibration(config: dict, state: dict, target, sigma_T: float):
@@ -365,18 +402,22 @@ def calibrate_model_tails(model, kind: str = "transport"):
     Returns
     -------
     RankTailCoupling or TailCalibration, or None when the prior has no GPD margins or does not add exact Gaussian noise (the
-    Gaussian and empirical starts, the flow priors) or no channel is continuous.
+    Gaussian and empirical starts, the flow priors) or no channel is continuous. Discrete channels are never
+    calibrated; a channel with an atom block beside one end (exact zeros, a cap) is coupled at its other end
+    by the rank kind, and left out by the transport kind.
     """
     prior = model.prior_
     margins = getattr(prior, "margins_", None)
     if margins is None or not getattr(prior, "adds_noise", False):
         return None
     enc = model.encoder_
+    if kind == "rank":  # a channel with an atom block beside one end is coupled at its other end only
+        active = [not disc for disc in enc.discrete_channels_]
+        far = {None: "both", "lower": "upper", "upper": "lower"}
+        return RankTailCoupling().fit(len(active), active, [far[s] for s in enc.block_sides_]) if any(active) else None
     active = [not (disc or side) for disc, side in zip(enc.discrete_channels_, enc.block_sides_, strict=True)]
     if not any(active):
         return None
-    if kind == "rank":
-        return RankTailCoupling().fit(len(active), active)
     if kind == "transport":
         return TailCalibration().fit(margins, float(model.sigma_T_), active)
     raise ValueError(f"kind must be 'rank' or 'transport', got {kind!r}")

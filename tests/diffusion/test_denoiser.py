@@ -24,6 +24,24 @@ def test_net_shapes(d):
     assert out.shape == (4, d) and torch.all(torch.isfinite(out))
 
 
+def test_shared_noise_level_path_equals_the_group_norm_module():
+    torch.manual_seed(0)
+    net = MLPDenoiserNet(5)
+    for p in net.parameters():  # a trained-like net: no zero output layer, non-trivial norm affines
+        torch.nn.init.normal_(p, std=0.5)
+    x, c = 3.0 * torch.randn(2000, 5), torch.tensor([0.37])
+    with torch.no_grad():
+        fast = net(x, c)  # one shared level, no autograd: the folded-centring path
+    slow = net(x, c.expand(2000))  # one level per row: the module path
+    torch.testing.assert_close(fast, slow.detach(), rtol=1e-4, atol=1e-4 * float(slow.abs().max()))
+    block = net.blocks[1]
+    h = torch.randn(300, 64)
+    emb = net.embed(c)
+    with torch.no_grad():
+        ref = block.norm(block.linear(h) + block.emb(emb))
+        torch.testing.assert_close(block._shared_level_norm(h, emb), ref, rtol=1e-4, atol=1e-5)
+
+
 def test_net_rejects_bad_groups():
     with pytest.raises(ValueError, match="groups"):
         MLPDenoiserNet(2, width=12, mults=(1,), groups=8)

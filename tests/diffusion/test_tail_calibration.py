@@ -137,3 +137,51 @@ def test_default_model_couples_ranks_same_seed_tails_are_the_priors(tmp_path):
     back = load_model(tmp_path / "m")
     assert isinstance(back.tail_calibration_, RankTailCoupling)
     np.testing.assert_array_equal(back.sample(n, seed=11), G)
+
+
+def test_rank_coupling_one_tail_only():
+    rng = np.random.default_rng(7)
+    n = 10_000
+    clean = rng.standard_t(3, size=(n, 2))
+    out = 0.7 * clean
+    cp = RankTailCoupling().fit(2, tails=["upper", "lower"])
+    y = cp.transform(out, clean)
+    k = int(0.01 * n) - 1
+    lo = slice(0, n // 2)
+    hi = slice(n // 2, n)
+    np.testing.assert_array_equal(np.sort(y[:, 0])[lo], np.sort(out[:, 0])[lo])  # lower half: the sampler's
+    np.testing.assert_array_equal(np.sort(y[:, 0])[-k:], np.sort(clean[:, 0])[-k:])
+    np.testing.assert_array_equal(np.sort(y[:, 1])[hi], np.sort(out[:, 1])[hi])
+    np.testing.assert_array_equal(np.sort(y[:, 1])[:k], np.sort(clean[:, 1])[:k])
+    back = RankTailCoupling.from_state(cp.get_config(), cp.state_dict())
+    np.testing.assert_array_equal(back.transform(out, clean), y)
+    old_state = {"active": np.array([1, 0], np.int8)}  # saved before one-tail coupling: both tails
+    old = RankTailCoupling.from_state(cp.get_config(), old_state)
+    assert old.lower_.tolist() == [True, False] and old.upper_.tolist() == [True, False]
+    with pytest.raises(ValueError, match="tails entries"):
+        RankTailCoupling().fit(2, tails=["upper", "top"])
+    with pytest.raises(ValueError, match="tails has"):
+        RankTailCoupling().fit(2, tails=["upper"])
+
+
+@pytest.mark.filterwarnings("ignore:.*exceedances")
+def test_zero_inflated_column_is_coupled_in_its_upper_tail_and_keeps_its_zeros():
+    import pandas as pd
+
+    rng = np.random.default_rng(8)
+    n = 1500
+    z = rng.standard_t(3, size=n)
+    loss = np.where(rng.random(n) < 0.6, 0.0, (rng.random(n) ** -0.3 - 1.0) / 0.3)  # zeros and a GPD(0.3) tail
+    df = pd.DataFrame({"loss": loss, "x": z + 0.3 * np.log1p(loss)})
+    kw = {"quick": True, "train_steps": 60, "progress": False, "seed": 3, "device": "cpu"}
+    m = make_model("truncated", **kw).fit(df)
+    cp = m.tail_calibration_
+    assert isinstance(cp, RankTailCoupling)
+    j = m.encoder_.channel_names_.index("loss")
+    assert m.encoder_.block_sides_[j] == "lower"
+    assert cp.upper_[j] and not cp.lower_[j] and cp.lower_.sum() == cp.upper_.sum() - 1
+    g = m.sample_frame(4000, seed=2)["loss"].to_numpy()
+    assert g.min() >= 0.0 and 0.5 < np.mean(g == 0.0) < 0.7  # the zeros kept, no negatives
+    raw = make_model("truncated", tail_calibration="off", **kw).fit(df).sample_frame(4000, seed=2)["loss"].to_numpy()
+    assert np.mean(raw == 0.0) == np.mean(g == 0.0)  # the lower (atom) side is the sampler's
+    assert not np.array_equal(np.sort(g)[-20:], np.sort(raw)[-20:])  # the upper tail is coupled
