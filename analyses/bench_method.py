@@ -108,6 +108,20 @@ def flop_floor(model, n_rows: int) -> tuple[int, float, float]:
     return n_par, flops, 5 * 2 * 2048**3 / (time.perf_counter() - t)
 
 
+def sampling_cost(model, n_rows: int = 100_000) -> str:
+    """A sentence: wall seconds of ``model.sample(n_rows)`` after a warm-up, the network's FLOP floor and the
+    ratio, and the process's peak RSS (meaningful in a fresh process)."""
+    model.sample(1000, seed=0)  # warm-up
+    t = time.perf_counter()
+    model.sample(n_rows, seed=1)
+    dt = time.perf_counter() - t
+    n_par, flops, peak = flop_floor(model, n_rows)
+    return (f"sampling {n_rows:,} rows at {model.nfe} NFE {dt:.1f} s; network {n_par:,} weights, "
+            f"{flops / 1e9:.0f} GFLOP for the draw; this core's float32 matmul peak {peak / 1e9:.0f} GFLOP/s, floor "
+            f"{flops / peak:.1f} s, ratio {dt / (flops / peak):.1f}x. Peak RSS of the process: "
+            f"{_rss_mb():.0f} MB.")  # fmt: skip
+
+
 def _finite_rows(Y: np.ndarray) -> tuple[np.ndarray, int]:
     ok = np.isfinite(Y).all(axis=1)
     return Y[ok], int((~ok).sum())

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import resource
 import sys
 import time
 from pathlib import Path
@@ -46,7 +45,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method import Context, _table, evaluate, flop_floor
+from bench_method import Context, _table, evaluate, sampling_cost
 from bench_method import cpu_seconds as _cpu
 from bench_method import marginal_999_errors as _marginal_errors
 
@@ -175,17 +174,9 @@ def _cost(seed: int = 0) -> str:
     c0 = _cpu()
     m = make_model("truncated", prior="evt-spectral-copula", seed=seed, progress=False).fit(X)
     fit_cpu = _cpu() - c0
-    m.sample(1000, seed=0)  # warm-up
-    t = time.perf_counter()
-    m.sample(100_000, seed=1)
-    dt = time.perf_counter() - t
-    n_par, flops, peak = flop_floor(m, 100_000)
     return (f"Cost (ht10d, seed {seed}, 10,000 x 10, package defaults with the spectral prior, 1 torch thread): "
-            f"fit {fit_cpu:.1f} CPU-s (sigma_T {m.sigma_T_:g}, copy share {m.copy_fraction_:.3f}); sampling 1e5 rows "
-            f"at {m.nfe} NFE {dt:.1f} s; network {n_par:,} weights, {flops / 1e9:.0f} GFLOP for the draw; this "
-            f"core's float32 matmul peak {peak / 1e9:.0f} GFLOP/s, floor {flops / peak:.1f} s, ratio "
-            f"{dt / (flops / peak):.1f}x. Peak RSS of the process: "
-            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.")  # fmt: skip
+            f"fit {fit_cpu:.1f} CPU-s (sigma_T {m.sigma_T_:g}, copy share {m.copy_fraction_:.3f}); "
+            + sampling_cost(m))
 
 
 def report(df: pd.DataFrame) -> str:

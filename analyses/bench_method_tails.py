@@ -24,7 +24,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_method import Context, _table, evaluate, flop_floor
+from bench_method import Context, _table, evaluate, sampling_cost
 from bench_method import cpu_seconds as _cpu
 from bench_method import marginal_999_errors as _marginal_errors
 from diagnose_method_tails import CASES, fit_cached
@@ -144,14 +143,7 @@ def _cost(seed: int = 0) -> str:
     """Sampling 1e5 rows at 19 NFE on one core with the ht10d model, its FLOP floor, and peak memory."""
     m, _ = fit_cached("ht10d", seed)
     m.tail_calibration_ = calibrate_model_tails(m)
-    t = time.perf_counter()
-    m.sample(100_000, seed=1)
-    dt = time.perf_counter() - t
-    n_par, flops, peak = flop_floor(m, 100_000)
-    return (f"Sampling 1e5 rows at {m.nfe} NFE (ht10d, seed {seed}, calibrated, 1 torch thread): {dt:.1f} s; network "
-            f"{n_par:,} weights, {flops / 1e9:.0f} GFLOP for the draw; this core's float32 matmul peak "
-            f"{peak / 1e9:.0f} GFLOP/s, floor {flops / peak:.1f} s, ratio {dt / (flops / peak):.1f}x. Peak RSS of "
-            f"the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.")  # fmt: skip
+    return f"ht10d, seed {seed}, calibrated, 1 torch thread: " + sampling_cost(m)
 
 
 def main(argv=None) -> None:
