@@ -210,19 +210,22 @@ class RankTailCoupling:
     .. math::
 
         v_{(i)} = (1 - w_i)\,a_{(i)} + w_i\,b_{(i)},\qquad
-        w_i = \mathrm{clip}\big(\log(\zeta / p_i) / \log(\zeta / p_1), 0, 1\big),
+        w_i = \mathrm{clip}\big(\log(\zeta / p_i) / \log(\zeta / \phi), 0, 1\big),
 
     and the sorted :math:`v` are given back to the rows in the output's own rank order. So
 
     * the output's ranks (the dependence the sampler produced, body and joint tails) are unchanged;
     * in the body (:math:`p_i \ge \zeta`) every value is the sampler's;
-    * beyond the :math:`p_1` levels the output's order statistics are exactly the prior's clean draws' (the
+    * beyond the :math:`\phi` levels (``full``) the output's order statistics are exactly the prior's clean draws' (the
       same rows': with the same seed and size, the output's marginal tail quantiles equal those of
       ``prior.sample_clean(n, seed)``), whatever the network does where it has seen no data.
 
     A column may be coupled in one tail only (``tails``): a column with an atom at its lower bound (exact
     zeros) is a channel whose lower ranks are the atom block, so only its upper tail is coupled (and the
-    mirror for an atom at an upper bound, e.g. a policy limit).
+    mirror for an atom at an upper bound, e.g. a policy limit). There the levels are measured on the whole
+    column but limited to half of its continuous share :math:`1 - s` (``atom_share`` s):
+    :math:`\zeta_j = \min(\zeta, (1 - s) / 2)` and :math:`\phi_j = \phi\,\zeta_j / \zeta`, so that the
+    blend begins inside the continuous part and never moves a row into or out of the atom.
 
     Nothing is fitted and nothing is drawn. A batch of :math:`m` rows has tail ranks only when
     :math:`1 / (2m) < \zeta`, so very small draws (:math:`m < 10` at the defaults) are the sampler's as they
@@ -241,6 +244,8 @@ class RankTailCoupling:
         Columns that are coupled (in at least one tail).
     lower_, upper_ : ndarray of bool, shape (d,)
         Columns whose lower / upper tail is coupled.
+    zeta_, full_ : ndarray, shape (d,)
+        Each column's levels (``zeta`` and ``full`` unless an atom share limits them).
     n_features_in_ : int
 
     Examples
@@ -265,7 +270,7 @@ class RankTailCoupling:
         """JSON-able hyperparameters."""
         return {"kind": "rank", "zeta": float(self.zeta), "full": float(self.full)}
 
-    def fit(self, n_features: int, active=None, tails=None) -> RankTailCoupling:
+    def fit(self, n_features: int, active=None, tails=None, atom_share=None) -> RankTailCoupling:
         """Set the number of columns and the tails to couple.
 
         Parameters
@@ -276,6 +281,9 @@ class RankTailCoupling:
             Columns to couple (default all; e.g. not the discrete channels).
         tails : sequence of {"both", "lower", "upper"} of length n_features, optional
             Which tails of each active column to couple (default both).
+        atom_share : array of float in [0, 1) of shape (n_features,), optional
+            Share of each column's rows in an atom block at its uncoupled end (default 0); limits the
+            column's levels to half of the rest (see above).
 
         Returns
         -------
@@ -292,13 +300,18 @@ class RankTailCoupling:
         bad = sorted({str(t) for t in tails} - {"both", "lower", "upper"})
         if bad:
             raise ValueError(f"tails entries must be 'both', 'lower' or 'upper', got {bad}")
+        share = np.zeros(d) if atom_share is None else np.asarray(atom_share, dtype=np.float64).reshape(d)
+        if not np.all((share >= 0.0) & (share < 1.0)):
+            raise ValueError(f"atom_share entries must lie in [0, 1), got {share.tolist()}")
         self.n_features_in_ = d
+        self.zeta_ = np.minimum(self.zeta, (1.0 - share) / 2.0)
+        self.full_ = self.full * self.zeta_ / self.zeta
         self.lower_ = active & np.isin(tails, ("both", "lower"))
         self.upper_ = active & np.isin(tails, ("both", "upper"))
         self.active_ = self.lower_ | self.upper_
         return self
 
-    def weights(self, m: int, lower: bool = True, upper: bool = True) -> np.ndarray:
+    def weights(self, m: int, lower: bool = True, upper: bool = True, column: int | None = None) -> np.ndarray:
         """The blend weights :math:`w_i` of ranks 1..m.
 
         Parameters
@@ -307,6 +320,8 @@ class RankTailCoupling:
             Number of ranked values.
         lower, upper : bool
             Whether the lower / upper tail is coupled (weights 0 in a tail that is not).
+        column : int, optional
+            A fitted column whose own levels to use (default ``zeta`` and ``full``).
 
         Returns
         -------
@@ -315,7 +330,8 @@ class RankTailCoupling:
         """
         u = (np.arange(m) + 0.5) / m
         p = np.minimum(u, 1.0 - u)
-        w = np.clip(np.log(self.zeta / p) / np.log(self.zeta / self.full), 0.0, 1.0)
+        zeta, full = (self.zeta, self.full) if column is None else (self.zeta_[column], self.full_[column])
+        w = np.clip(np.log(zeta / p) / np.log(zeta / full), 0.0, 1.0)
         w[(u < 0.5) & (not lower)] = 0.0
         w[(u > 0.5) & (not upper)] = 0.0
         return w
@@ -345,7 +361,7 @@ class RankTailCoupling:
         out = X.copy()
         for j in np.flatnonzero(self.active_):
             rows = np.flatnonzero(np.isfinite(X[:, j]))
-            w = self.weights(len(rows), bool(self.lower_[j]), bool(self.upper_[j]))
+            w = self.weights(len(rows), bool(self.lower_[j]), bool(self.upper_[j]), column=j)
             if not w.any():
                 continue
             order = rows[np.argsort(X[rows, j], kind="stable")]
@@ -355,17 +371,23 @@ class RankTailCoupling:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The fitted state: the coupled columns and tails."""
-        return {k: getattr(self, f"{k}_").astype(np.int8) for k in ("active", "lower", "upper")}
+        state = {k: getattr(self, f"{k}_").astype(np.int8) for k in ("active", "lower", "upper")}
+        return {**state, "zeta": self.zeta_.copy()}
 
     @classmethod
     def from_state(cls, config: dict, state: dict) -> RankTailCoupling:
-        """Rebuild from :meth:`get_config` and :meth:`state_dict` (states without tails: both tails)."""
+        """Rebuild from :meth:`get_config` and :meth:`state_dict` (states without tails: both tails, the
+        global levels)."""
         active = np.asarray(state["active"]).astype(bool)
-        tails = None
+        tails = share = None
         if "lower" in state:
             lower, upper = (np.asarray(state[k]).astype(bool) for k in ("lower", "upper"))
             tails = np.where(lower & upper, "both", np.where(lower, "lower", "upper"))
-        return cls(zeta=config["zeta"], full=config["full"]).fit(len(active), active, tails)
+        out = cls(zeta=config["zeta"], full=config["full"]).fit(len(active), active, tails, share)
+        if "zeta" in state:  # the levels as fitted (exactly; not re-derived from a share)
+            out.zeta_ = np.asarray(state["zeta"], dtype=np.float64).reshape(len(active))
+            out.full_ = out.full * out.zeta_ / out.zeta
+        return out
 
 
 def load_calibration(config: dict, state: dict, target, sigma_T: float):
@@ -414,7 +436,8 @@ def calibrate_model_tails(model, kind: str = "transport"):
     if kind == "rank":  # a channel with an atom block beside one end is coupled at its other end only
         active = [not disc for disc in enc.discrete_channels_]
         far = {None: "both", "lower": "upper", "upper": "lower"}
-        return RankTailCoupling().fit(len(active), active, [far[s] for s in enc.block_sides_]) if any(active) else None
+        tails = [far[s] for s in enc.block_sides_]
+        return RankTailCoupling().fit(len(active), active, tails, enc.block_share_) if any(active) else None
     active = [not (disc or side) for disc, side in zip(enc.discrete_channels_, enc.block_sides_, strict=True)]
     if not any(active):
         return None

@@ -158,6 +158,20 @@ def test_rank_coupling_one_tail_only():
     old_state = {"active": np.array([1, 0], np.int8)}  # saved before one-tail coupling: both tails
     old = RankTailCoupling.from_state(cp.get_config(), old_state)
     assert old.lower_.tolist() == [True, False] and old.upper_.tolist() == [True, False]
+    # a column 97% in an atom block below its continuous part: the levels shrink to half the rest (0.015),
+    # so no row moves into or out of the block, even where the prior's block share differs (96%)
+    block = rng.random(n)
+    clean_a = np.where(block < 0.96, -5.0 + 0.1 * rng.random(n), np.abs(clean[:, 0]))
+    out_a = np.where(block < 0.97, -5.0 + 0.1 * rng.random(n), 0.7 * np.abs(clean[:, 0]))
+    cp_a = RankTailCoupling().fit(1, tails=["upper"], atom_share=[0.97])
+    np.testing.assert_allclose([cp_a.zeta_[0], cp_a.full_[0]], [0.015, 0.003])
+    y_a = cp_a.transform(out_a[:, None], clean_a[:, None])[:, 0]
+    np.testing.assert_array_equal(y_a < -4.0, out_a < -4.0)
+    assert np.sort(y_a)[-1] == np.sort(clean_a)[-1]
+    back_a = RankTailCoupling.from_state(cp_a.get_config(), cp_a.state_dict())
+    np.testing.assert_array_equal(back_a.zeta_, cp_a.zeta_)
+    with pytest.raises(ValueError, match="atom_share"):
+        RankTailCoupling().fit(1, atom_share=[1.0])
     with pytest.raises(ValueError, match="tails entries"):
         RankTailCoupling().fit(2, tails=["upper", "top"])
     with pytest.raises(ValueError, match="tails has"):
