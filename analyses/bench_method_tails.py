@@ -77,7 +77,7 @@ def run_case(case: str, seed: int, log) -> list[dict]:
     ctx = Context(bench, X, N_GEN, 1_000_000, seed)
     m, info = fit_cached(case, seed)
     c0 = _cpu()
-    cal = calibrate_model_tails(m)
+    cal = calibrate_model_tails(m, "transport")
     cal_cpu = _cpu() - c0
     gens: dict[str, tuple[np.ndarray, dict]] = {}
     pre = m.preprocessor_
@@ -126,7 +126,7 @@ def _top_bin(case: str, seed: int = 0) -> str:
     m, _ = fit_cached(case, seed)
     xT, ex = z["xT"], z["exact_prior"]
     before = net_ode(m, xT, float(m.sigma_T_))
-    after = calibrate_model_tails(m).transform(before, xT)
+    after = calibrate_model_tails(m, "transport").transform(before, xT)
     a, sg = np.abs(xT), np.sign(xT)
     edges = (0.0, 0.5, 0.9, 0.99, 0.999, 1.0)
     qs = np.quantile(a, edges, axis=0)
@@ -142,7 +142,7 @@ def _top_bin(case: str, seed: int = 0) -> str:
 def _cost(seed: int = 0) -> str:
     """Sampling 1e5 rows at 19 NFE on one core with the ht10d model, its FLOP floor, and peak memory."""
     m, _ = fit_cached("ht10d", seed)
-    m.tail_calibration_ = calibrate_model_tails(m)
+    m.tail_calibration_ = calibrate_model_tails(m, "transport")
     return f"ht10d, seed {seed}, calibrated, 1 torch thread: " + sampling_cost(m)
 
 

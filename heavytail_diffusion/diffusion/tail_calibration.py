@@ -411,15 +411,15 @@ def load_calibration(config: dict, state: dict, target, sigma_T: float):
     return TailCalibration.from_state(config, state, target, sigma_T)
 
 
-def calibrate_model_tails(model, kind: str = "transport"):
+def calibrate_model_tails(model, kind: str = "rank"):
     """The tail calibration of a fitted truncated-diffusion model: its prior's margins at its sigma_T.
 
     Parameters
     ----------
     model : TruncatedDiffusion
         Fitted (prior, sigma_T, encoder).
-    kind : {"rank", "transport"}
-        :class:`RankTailCoupling` or :class:`TailCalibration`.
+    kind : {"rank", "transport"}, default "rank"
+        :class:`RankTailCoupling` (the model's default) or :class:`TailCalibration`.
 
     Returns
     -------
