@@ -38,6 +38,21 @@ def test_unimodal_data_gives_smallest_level_and_seed_determinism():
     assert one_d > 0.5
 
 
+def test_far_rows_do_not_push_the_grid_above_the_bulk():
+    # unimodal bulk plus a handful of rows thousands of bulk scales out (a log-t loss on its raw scale):
+    # the variance-based grid would start at 0.05 x ~400; the extended one reaches the bulk's scale
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((3000, 2))
+    X[:5, 0] = [2e4, 5e3, 3e4, 1e4, 8e3]
+    r = select_sigma_T(X, seed=0, **KW)
+    assert np.sqrt(np.mean(X.var(axis=0))) > 10 * 20  # the variance-based scale
+    assert r.grid[0] < 0.06 and r.grid[-1] > 10 * 200 and r.sigma_T < 1.0
+    # data without far rows: the documented default grid, unchanged
+    Y = rng.standard_t(4, size=(3000, 2))
+    g = select_sigma_T(Y, seed=0, **KW).grid
+    np.testing.assert_allclose(g, np.geomspace(0.05, 10.0, 40) * np.sqrt(np.mean(Y.var(axis=0))))
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="sigma_grid"):
         select_sigma_T(mixture(3.0), sigma_grid=[-1.0, 1.0])
