@@ -14,7 +14,10 @@ A generator models a continuous vector. :class:`SchemaEncoder` maps each modelle
   dependence. Decoding: a value in the block is the atom. Other atoms (several, or inside the range) become
   a discrete state channel (encoded like a categorical variable, below) beside a continuous channel whose
   atom rows are filled with independent draws from the continuous part's own law (interpolated empirical
-  quantiles), so that no atom reaches the tail fits.
+  quantiles), so that no atom reaches the tail fits. A model's state decoding is calibrated on its own draws
+  at fit time (:meth:`SchemaEncoder.calibrate`: biases on the state channels give each state its training
+  share), as the atom block's cut is: a smooth generator otherwise put 2% of its draws in the state of an
+  atom held by one row in 4,000.
 - **categories** with K levels: one channel ``k + U - 1/2`` for K = 2 (decoded by ``>= 1/2``), K one-hot
   channels ``1{level = i} + U_i - 1/2`` for K > 2 (decoded by argmax); uniform dequantisation keeps every
   channel's density a step function (no spurious modes for the dip test).
@@ -152,13 +155,42 @@ def _encode_states(k: np.ndarray, n_states: int, rng: np.random.Generator) -> np
     return out
 
 
-def _decode_states(S: np.ndarray, n_states: int) -> np.ndarray:
+def _decode_states(S: np.ndarray, n_states: int, bias=()) -> np.ndarray:
+    """State channels (n, w) -> state codes: ``>= 1/2`` for one channel, argmax for one-hot channels, after
+    adding ``bias`` (one value per channel; empty: none)."""
     w = _onehot_width(n_states)
     if w == 0:
         return np.zeros(S.shape[0], dtype=np.int64)
+    if len(bias):
+        S = S + np.asarray(bias, dtype=np.float64)
     if w == 1:
         return (S[:, 0] >= 0.5).astype(np.int64)
     return np.argmax(S, axis=1).astype(np.int64)
+
+
+def _state_biases(S: np.ndarray, share: np.ndarray, sweeps: int = 8, iters: int = 40) -> np.ndarray:
+    """Biases b (one per state channel) with which the decoded states of draws ``S`` (m, w) take the shares
+    ``share`` (one per state): a quantile cut for one channel; for one-hot channels coordinate bisection on
+    each b_i (i >= 1; b_0 = 0), each state's share being monotone in its own bias."""
+    n_states = share.size
+    S = S[np.isfinite(S).all(axis=1)]
+    w = _onehot_width(n_states)
+    if not len(S):
+        return np.zeros(w)
+    if w == 1:
+        return np.array([0.5 - float(np.quantile(S[:, 0], 1.0 - share[1]))])
+    b = np.zeros(w)
+    span = float(np.ptp(S)) + 1.0
+    for _ in range(sweeps):
+        for i in range(1, w):
+            lo, hi = -span, span
+            for _ in range(iters):
+                b[i] = 0.5 * (lo + hi)
+                if np.mean(np.argmax(S + b, axis=1) == i) < share[i]:
+                    lo = b[i]
+                else:
+                    hi = b[i]
+    return b
 
 
 @dataclass
@@ -178,6 +210,10 @@ class _Codec:
     block_width: float = math.nan
     block_share: float = 0.0  # training share of the atom (the block's mass)
     cut: float = math.nan  # decision point of decoding (default: the edge), calibrated to the model's draws
+    # state mode of a column with atoms (not categorical): the training share of each state (value first),
+    # and the biases added to the state channels before decoding, calibrated to the model's draws
+    state_share: tuple = ()
+    state_bias: tuple = ()
     # "loglin" map of a positive channel c: log below its median m, identity above: m + m log(c / m) for
     # c < m (so any real value decodes to c > 0) and c itself above (the upper tail on the data's scale)
     loglin: float = math.nan
@@ -294,6 +330,8 @@ class SchemaEncoder:
                         c.order = sign
                     if c.order:
                         self._fit_block(c, float(np.mean(~rest)))
+                if not c.order:
+                    c.state_share = (float(np.mean(rest)), *(float(np.mean(X[:, j] == a)) for a in c.spec.atoms))
         self._finish()
         return self
 
@@ -532,7 +570,7 @@ class SchemaEncoder:
                 k = np.where(c.is_atom(h, decode=True), 1, 0)
                 k[np.isnan(h)] = 0
             else:
-                k = _decode_states(C[:, pos : pos + w], c.n_states)
+                k = _decode_states(C[:, pos : pos + w], c.n_states, c.state_bias)
             pos += w
             if c.spec.kind == "categorical":
                 X[:, j] = _levels(c.spec)[k]
@@ -544,19 +582,25 @@ class SchemaEncoder:
         return X
 
     def calibrate(self, C: np.ndarray) -> dict[str, float]:
-        """Set each atom block's decoding cut so that draws ``C`` (n, n_channels_) of a fitted model give the
-        atom its training share.
+        """Set each atom block's decoding cut, and the state biases of each column with several atoms, so that
+        draws ``C`` (n, n_channels_) of a fitted model give every atom its training share.
 
         A smooth generator (a denoiser, a flow) blurs the block's edge next to the continuous part and moves
         mass across it, so atoms come back rarer (measured on zi-claims with quick training: 4-6 points too
         few zeros). The cut is the model's own quantile at the training share of the atom; channel values
-        between the edge and the cut decode as the atom (they are the blurred block). Returns the shift of
-        the cut per column, on the channel scale.
+        between the edge and the cut decode as the atom (they are the blurred block). A column with several
+        atoms decodes its states by argmax of its state channels plus biases, found by coordinate bisection
+        so that the draws' decoded states take the training shares (at least 100 draws). Returns per column
+        the shift of the cut, or the largest state bias, on the channel scale.
         """
         self._check_fitted()
         C = np.asarray(C, dtype=np.float64)
         shifts, pos = {}, 0
         for c in self.codecs_:
+            if c.state_share and len(C) >= 100:  # several atoms: each state at its training share
+                bias = _state_biases(C[:, pos : pos + c.state_width], np.asarray(c.state_share))
+                c.state_bias = tuple(float(v) for v in bias)
+                shifts[c.spec.name] = float(np.max(np.abs(bias)))
             if c.order:
                 h = C[:, pos]
                 h = h[np.isfinite(h)]
@@ -581,7 +625,8 @@ class SchemaEncoder:
                 {"n_states": c.n_states, "transform": c.transform, "method": c.method, "order": c.order,
                  "edge": c.edge if c.order else None, "block_width": c.block_width if c.order else None,
                  "block_share": c.block_share, "loglin": None if math.isnan(c.loglin) else c.loglin,
-                 "cut": None if math.isnan(c.cut) else c.cut}
+                 "cut": None if math.isnan(c.cut) else c.cut,
+                 "state_share": list(c.state_share) or None, "state_bias": list(c.state_bias) or None}
                 for c in self.codecs_
             ],
         }
@@ -605,6 +650,11 @@ class SchemaEncoder:
                 raise ValueError(f"column {spec.name!r}: atom order must be -1, 0 or 1, got {order}")
             codec = _Codec(spec, int(c["n_states"]), c["transform"], str(c["method"]), fill, order)
             codec.block_share = float(c.get("block_share", 0.0))
+            codec.state_share = tuple(float(v) for v in c.get("state_share") or ())
+            codec.state_bias = tuple(float(v) for v in c.get("state_bias") or ())
+            bias = codec.state_bias
+            if bias and (len(bias) != codec.state_width or not all(map(math.isfinite, bias))):
+                raise ValueError(f"column {spec.name!r}: the state biases must be {codec.state_width} finite numbers")
             if c.get("cut") is not None:
                 codec.cut = float(c["cut"])
                 if not math.isfinite(codec.cut):

@@ -121,3 +121,26 @@ def test_explicit_preprocessing_on_a_positive_column_warns_and_clips():
     C = enc.encode(t.values, np.random.default_rng(0))
     C[:, enc.channel_names_.index("zeros")] = -5.0  # negative losses from the generator
     assert (enc.decode(C)[:, 1] >= 0).all()
+
+
+def test_rare_atom_beside_a_cap_keeps_its_share_after_calibration(tmp_path):
+    # one exact zero in 4,000 rows and a cap in 8.4%: two atoms, so state channels decoded by argmax; a
+    # smooth generator put 2% of its draws in the zero state before the state biases were calibrated
+    import pandas as pd
+
+    from heavytail_diffusion.models import load_model, make_model
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_t(4, size=4000)
+    loss = np.minimum(np.exp(2 + 0.9 * x + 0.3 * rng.standard_normal(4000)), 35.0).round(2)
+    df = pd.DataFrame({"loss": loss, "x": x})
+    m = make_model("evt-t-copula", seed=0).fit(df)
+    c = m.encoder_.codecs_[0]
+    assert c.state_share == pytest.approx((0.91600, 0.00025, 0.08375), abs=1e-5) and len(c.state_bias) == 3
+    g = m.sample_frame(20_000, seed=1)["loss"].to_numpy()
+    assert np.mean(g == 0.0) < 0.002 and abs(np.mean(g == 35.0) - 0.08375) < 0.012
+    assert g.min() >= 0.0 and g.max() <= 35.0
+    m.save(tmp_path / "m")
+    back = load_model(tmp_path / "m")
+    assert back.encoder_.codecs_[0].state_bias == c.state_bias
+    np.testing.assert_array_equal(back.sample(500, seed=2), m.sample(500, seed=2))

@@ -146,7 +146,7 @@ class GenerativeModel:
     def _calibrate_atoms(self) -> None:
         """Calibrate the atom blocks' decoding cut to this model's own draws (own random stream; nothing
         happens for tables without atoms at an end of a column)."""
-        if not any(c.order for c in self.encoder_.codecs_):
+        if not any(c.order or c.state_share for c in self.encoder_.codecs_):
             return
         rng = np.random.default_rng(None if self.seed is None else [int(self.seed), 4177])
         with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
