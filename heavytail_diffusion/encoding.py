@@ -14,10 +14,10 @@ A generator models a continuous vector. :class:`SchemaEncoder` maps each modelle
   dependence. Decoding: a value in the block is the atom. Other atoms (several, or inside the range) become
   a discrete state channel (encoded like a categorical variable, below) beside a continuous channel whose
   atom rows are filled with independent draws from the continuous part's own law (interpolated empirical
-  quantiles), so that no atom reaches the tail fits. A model's state decoding is calibrated on its own draws
-  at fit time (:meth:`SchemaEncoder.calibrate`: biases on the state channels give each state its training
-  share), as the atom block's cut is: a smooth generator otherwise put 2% of its draws in the state of an
-  atom held by one row in 4,000.
+  quantiles), so that no atom reaches the tail fits. A model's state decoding (several atoms, and
+  categories) is calibrated on its own draws at fit time (:meth:`SchemaEncoder.calibrate`: biases on the
+  state channels give each state its training share), as the atom block's cut is: a smooth generator
+  otherwise put 2% of its draws in the state of an atom held by one row in 4,000, and 2% in a 0.25% category.
 - **categories** with K levels: one channel ``k + U - 1/2`` for K = 2 (decoded by ``>= 1/2``), K one-hot
   channels ``1{level = i} + U_i - 1/2`` for K > 2 (decoded by argmax); uniform dequantisation keeps every
   channel's density a step function (no spurious modes for the dip test).
@@ -210,8 +210,9 @@ class _Codec:
     block_width: float = math.nan
     block_share: float = 0.0  # training share of the atom (the block's mass)
     cut: float = math.nan  # decision point of decoding (default: the edge), calibrated to the model's draws
-    # state mode of a column with atoms (not categorical): the training share of each state (value first),
-    # and the biases added to the state channels before decoding, calibrated to the model's draws
+    # state mode (a column with several atoms: value first; a categorical column: its levels): the training
+    # share of each state, and the biases added to the state channels before decoding, calibrated to the
+    # model's draws
     state_share: tuple = ()
     state_bias: tuple = ()
     # "loglin" map of a positive channel c: log below its median m, identity above: m + m log(c / m) for
@@ -312,6 +313,9 @@ class SchemaEncoder:
         # the fills are the continuous channel's quantiles: encode once (seeded) to learn them
         rng = np.random.default_rng(seed)
         for j, c in enumerate(self.codecs_):
+            if c.spec.kind == "categorical" and c.n_states > 1:  # the level shares the decoding keeps
+                k = np.clip(np.searchsorted(_levels(c.spec), X[:, j]), 0, c.n_states - 1)
+                c.state_share = tuple(float(v) for v in np.bincount(k, minlength=c.n_states) / X.shape[0])
             if not math.isnan(c.loglin):  # the median of the positive channel, before the map
                 c.loglin = math.nan
                 x_rest = X[~np.isin(X[:, j], c.spec.atoms), j]
@@ -582,14 +586,15 @@ class SchemaEncoder:
         return X
 
     def calibrate(self, C: np.ndarray) -> dict[str, float]:
-        """Set each atom block's decoding cut, and the state biases of each column with several atoms, so that
-        draws ``C`` (n, n_channels_) of a fitted model give every atom its training share.
+        """Set each atom block's decoding cut, and the state biases of each column with several atoms and of
+        each categorical column, so that draws ``C`` (n, n_channels_) of a fitted model give every atom and
+        level its training share.
 
         A smooth generator (a denoiser, a flow) blurs the block's edge next to the continuous part and moves
         mass across it, so atoms come back rarer (measured on zi-claims with quick training: 4-6 points too
         few zeros). The cut is the model's own quantile at the training share of the atom; channel values
         between the edge and the cut decode as the atom (they are the blurred block). A column with several
-        atoms decodes its states by argmax of its state channels plus biases, found by coordinate bisection
+        atoms, or a categorical column, decodes its states by argmax of its state channels plus biases, found by coordinate bisection
         so that the draws' decoded states take the training shares (at least 100 draws). Returns per column
         the shift of the cut, or the largest state bias, on the channel scale.
         """
@@ -597,7 +602,7 @@ class SchemaEncoder:
         C = np.asarray(C, dtype=np.float64)
         shifts, pos = {}, 0
         for c in self.codecs_:
-            if c.state_share and len(C) >= 100:  # several atoms: each state at its training share
+            if c.state_share and len(C) >= 100:  # several atoms, or categories: each at its training share
                 bias = _state_biases(C[:, pos : pos + c.state_width], np.asarray(c.state_share))
                 c.state_bias = tuple(float(v) for v in bias)
                 shifts[c.spec.name] = float(np.max(np.abs(bias)))

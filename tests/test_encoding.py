@@ -144,3 +144,24 @@ def test_rare_atom_beside_a_cap_keeps_its_share_after_calibration(tmp_path):
     back = load_model(tmp_path / "m")
     assert back.encoder_.codecs_[0].state_bias == c.state_bias
     np.testing.assert_array_equal(back.sample(500, seed=2), m.sample(500, seed=2))
+
+
+def test_rare_categories_keep_their_shares():
+    import pandas as pd
+
+    from heavytail_diffusion.models import make_model
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_t(3, size=4000)
+    u = rng.random(4000)
+    region = np.where(u < 0.004, "C", np.where(u < 0.1, "B", "A"))  # 0.25% C (before: 2% of the draws)
+    flag = np.where(rng.random(4000) < 0.002, "Z", np.where(rng.random(4000) < 0.5, "X", "Y"))
+    df = pd.DataFrame({"region": region, "flag": flag, "x": x + (region == "B")})
+    m = make_model("evt-t-copula", seed=0).fit(df)
+    assert m.encoder_.codecs_[0].state_share == pytest.approx((0.9002, 0.0972, 0.0025), abs=1e-4)
+    g = m.sample_frame(20_000, seed=1)
+    for col in ("region", "flag"):
+        want = df[col].value_counts(normalize=True)
+        got = g[col].value_counts(normalize=True).reindex(want.index, fill_value=0.0)
+        assert np.all(np.abs(got - want) < 0.012), (col, got.to_dict(), want.to_dict())
+    assert np.mean(g.region == "C") < 0.006 and np.mean(g.flag == "Z") < 0.004
