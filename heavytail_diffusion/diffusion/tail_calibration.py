@@ -311,17 +311,16 @@ class RankTailCoupling:
         self.active_ = self.lower_ | self.upper_
         return self
 
-    def weights(self, m: int, lower: bool = True, upper: bool = True, column: int | None = None) -> np.ndarray:
+    def weights(self, m: int, column: int | None = None) -> np.ndarray:
         """The blend weights :math:`w_i` of ranks 1..m.
 
         Parameters
         ----------
         m : int
             Number of ranked values.
-        lower, upper : bool
-            Whether the lower / upper tail is coupled (weights 0 in a tail that is not).
         column : int, optional
-            A fitted column whose own levels to use (default ``zeta`` and ``full``).
+            A fitted column: its own levels, and weights 0 in a tail it does not couple (default: ``zeta``
+            and ``full``, both tails).
 
         Returns
         -------
@@ -330,10 +329,12 @@ class RankTailCoupling:
         """
         u = (np.arange(m) + 0.5) / m
         p = np.minimum(u, 1.0 - u)
-        zeta, full = (self.zeta, self.full) if column is None else (self.zeta_[column], self.full_[column])
+        if column is None:
+            return np.clip(np.log(self.zeta / p) / np.log(self.zeta / self.full), 0.0, 1.0)
+        zeta, full = self.zeta_[column], self.full_[column]
         w = np.clip(np.log(zeta / p) / np.log(zeta / full), 0.0, 1.0)
-        w[(u < 0.5) & (not lower)] = 0.0
-        w[(u > 0.5) & (not upper)] = 0.0
+        w[(u < 0.5) & ~self.lower_[column]] = 0.0
+        w[(u > 0.5) & ~self.upper_[column]] = 0.0
         return w
 
     def transform(self, X, X_clean) -> np.ndarray:
@@ -361,7 +362,7 @@ class RankTailCoupling:
         out = X.copy()
         for j in np.flatnonzero(self.active_):
             rows = np.flatnonzero(np.isfinite(X[:, j]))
-            w = self.weights(len(rows), bool(self.lower_[j]), bool(self.upper_[j]), column=j)
+            w = self.weights(len(rows), column=j)
             if not w.any():
                 continue
             order = rows[np.argsort(X[rows, j], kind="stable")]
@@ -379,11 +380,11 @@ class RankTailCoupling:
         """Rebuild from :meth:`get_config` and :meth:`state_dict` (states without tails: both tails, the
         global levels)."""
         active = np.asarray(state["active"]).astype(bool)
-        tails = share = None
+        tails = None
         if "lower" in state:
             lower, upper = (np.asarray(state[k]).astype(bool) for k in ("lower", "upper"))
             tails = np.where(lower & upper, "both", np.where(lower, "lower", "upper"))
-        out = cls(zeta=config["zeta"], full=config["full"]).fit(len(active), active, tails, share)
+        out = cls(zeta=config["zeta"], full=config["full"]).fit(len(active), active, tails)
         if "zeta" in state:  # the levels as fitted (exactly; not re-derived from a share)
             out.zeta_ = np.asarray(state["zeta"], dtype=np.float64).reshape(len(active))
             out.full_ = out.full * out.zeta_ / out.zeta
