@@ -191,7 +191,7 @@ def run_case(case: str, models: list[str], seed: int) -> list[dict]:
                 sample_s = time.perf_counter() - t1
             row = {"case": case, "model": name, "fit_cpu_s": fit_cpu, "sample_s": sample_s,
                    **scores(train, test, Y, schema, extra)}  # fmt: skip
-        except Exception as exc:  # a failed generator is a result too
+        except Exception as exc:  # noqa: BLE001  (a failed generator is a result too)
             row = {"case": case, "model": name, "error": f"{type(exc).__name__}: {exc}"[:200]}
         PARTS.mkdir(parents=True, exist_ok=True)
         part.write_text(json.dumps(row))
@@ -227,11 +227,11 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out.with_suffix(".csv"), index=False)
     lines = ["# Real tables end to end (analyses/real_tables.py)", "",
-             f"Seed {a.seed}; diffusion models quick (600 denoiser steps), flow 300 steps; {N_SAMPLES} rows drawn "
+             (f"Seed {a.seed}; diffusion models quick (600 denoiser steps), flow 300 steps; {N_SAMPLES} rows drawn "
              "per model. `*_pp`: sample minus held-out atom share in percentage points; `q*`: relative "
              "quantile errors against the held-out rows (zi-claims: 200,000 true draws); `cont_q*`: the "
              "continuous part against the exact GPD quantile; `training rows`: the training set scored the "
-             "same way (the sampling noise floor).", ""]  # fmt: skip
+             "same way (the sampling noise floor)."), ""]  # fmt: skip
     for case, sub in df.groupby("case", sort=False):
         sub = sub.dropna(axis=1, how="all").drop(columns="case").set_index("model")
         lines += [f"## {case}", "", _markdown(sub.T), ""]

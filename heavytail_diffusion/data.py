@@ -643,7 +643,7 @@ def _with_schema(table: Table, schema: Schema, decl: dict | None = None) -> Tabl
             raise DataError(f"schema names column {name!r}, which the table does not have ({', '.join(table.columns)})")
     specs = []
     for j, name in enumerate(table.columns):
-        old = schema[name] if name in schema else None
+        old = schema[name] if name in schema else None  # noqa: SIM401 (Schema has no .get)
         if name in decl:
             if old is not None and old.coded:
                 if decl[name]["kind"] != "categorical":

@@ -189,7 +189,7 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     value : int
     """
     if isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got the boolean {value!r}")
+        raise ValueError(f"{name} must be an integer >= {minimum}, got the boolean {value!r}")  # noqa: TRY004 (every bad argument value raises ValueError here)
     if not isinstance(value, Integral | np.integer):
         if isinstance(value, Real) and float(value).is_integer():
             value = int(value)
