@@ -26,7 +26,7 @@ def test_more_separated_mixture_needs_more_noise():
     assert b.passed[k:].all() and not b.passed[k - 1]
     assert b.worst_direction.shape == (30, 3) and b.z.shape == (30, 53)
     np.testing.assert_allclose(np.linalg.norm(b.worst_direction, axis=1), 1.0)
-    assert list(b.to_frame().columns) == ["sigma", "worst_z", "passed"]
+    assert list(b.to_frame().columns) == ["sigma", "worst_z", "retest_z", "passed"]
 
 
 def test_unimodal_data_gives_smallest_level_and_seed_determinism():
@@ -51,6 +51,40 @@ def test_far_rows_do_not_push_the_grid_above_the_bulk():
     Y = rng.standard_t(4, size=(3000, 2))
     g = select_sigma_T(Y, seed=0, **KW).grid
     np.testing.assert_allclose(g, np.geomspace(0.05, 10.0, 40) * np.sqrt(np.mean(Y.var(axis=0))))
+
+
+def test_an_isolated_false_alarm_is_retested(monkeypatch):
+    # a spike of the worst z at the grid's top level, above passing levels: a chance spike (first noise set
+    # only) is re-tested with fresh noise and does not set sigma_T; a spike that repeats does
+    from heavytail_diffusion.diffusion import truncation
+
+    X = np.random.default_rng(1).standard_t(5, size=(2000, 2))
+    grid = np.geomspace(0.05, 10, 12)
+    base = select_sigma_T(X, sigma_grid=grid, seed=3, **KW)
+    assert base.sigma_T == grid[0] and np.isnan(base.retest_z).all()
+    real = truncation._dip_z
+
+    def spiked(repeat):
+        seen = []
+
+        def f(PX, PE, s, mu, sd):
+            z = real(PX, PE, s, mu, sd)
+            if s == grid[-1] and (repeat or not seen):
+                seen.append(s)
+                z[0] += 10.0
+            return z
+
+        return f
+
+    monkeypatch.setattr(truncation, "_dip_z", spiked(repeat=False))
+    r = select_sigma_T(X, sigma_grid=grid, seed=3, **KW)
+    assert r.worst_z[-1] > 5 and np.isfinite(r.retest_z[-1]) and r.retest_z[-1] < 0
+    assert r.passed.all() and r.sigma_T == grid[0] and r.converged
+    assert np.isnan(r.retest_z[:-1]).all()
+    monkeypatch.setattr(truncation, "_dip_z", spiked(repeat=True))
+    with pytest.warns(RuntimeWarning, match="still multimodal"):
+        r = select_sigma_T(X, sigma_grid=grid, seed=3, **KW)
+    assert r.retest_z[-1] > 5 and not r.passed[-1] and r.sigma_T == grid[-1] and not r.converged
 
 
 def test_bad_input():
