@@ -5,9 +5,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import optimize
 from scipy.special import log_ndtr, ndtri_exp
 
-from ..diagnostics.evt.gpd import fit_gpd, gpd_isf_log, gpd_logpdf, gpd_logsf, gpd_moment_start
+from ..diagnostics.evt.gpd import fit_gpd, gpd_isf_log, gpd_logpdf, gpd_logsf, gpd_moment_start, gpd_nllh
 from ..errors import DataError, NumericalError
 from ..validation import as_generator, check_array, check_positive_int, check_probability, check_sample
 
@@ -19,6 +20,22 @@ MAX_BODY_KNOTS = 20_000
 # Log-probabilities are floored here before mapping to normal scores, so a point past a bounded (xi < 0)
 # tail's endpoint gets a large finite score (|z| about 38.5) instead of an infinite one.
 _LOG_TINY = np.log(np.finfo(np.float64).tiny)
+
+
+def _scale_at_shape(excesses: np.ndarray, shape: float, scale0: float) -> float:
+    """Maximum-likelihood GPD scale of ``excesses`` (> 0) with the shape held at ``shape`` (> 0).
+
+    Minimises :func:`~heavytail_diffusion.diagnostics.evt.gpd.gpd_nllh` over log sigma by bounded Brent
+    search in ``scale0 * [e^-5, e^5]`` (the nllh is smooth and unimodal in sigma for a fixed positive shape).
+    """
+    lo, hi = np.log(scale0) - 5.0, np.log(scale0) + 5.0
+    res = optimize.minimize_scalar(
+        lambda ls: gpd_nllh(excesses, shape, float(np.exp(ls))),
+        bounds=(lo, hi),
+        method="bounded",
+        options={"xatol": 1e-8},
+    )
+    return float(np.exp(res.x))
 
 
 class GPDTailMarginal:
@@ -57,7 +74,9 @@ class GPDTailMarginal:
         Cap on the tail fraction used by that fall-back.
     max_shape : float, default 1.0
         Fitted shapes above this (infinite-mean tails, usually a sign of too few exceedances) are clipped to
-        it with a warning; the scale is kept.
+        it with a warning, and the scale is refitted by maximum likelihood at the clipped shape (the MLE
+        under the constraint; keeping the free fit's scale made the tail lighter still: on the CSN solar
+        flares, xi 1.20 with 637 exceedances, the 0.999 quantile 76,164 instead of 84,476, data 119,883).
     exponential_tails : bool, default False
         Fix both shapes at 0 (exponential tails; sigma = mean excess, the exponential MLE). Use it for a
         column that was log- (or signed-log-) transformed: a Pareto tail with index xi becomes an exponential
@@ -172,13 +191,17 @@ class GPDTailMarginal:
             if not (np.isfinite(xi) and np.isfinite(sigma) and sigma > 0):
                 raise DataError(f"{name}: the {side} GPD fit failed (shape={xi}, scale={sigma})")
             if xi > self.max_shape:
+                xi_fit = xi
+                xi = float(self.max_shape)
+                if xi > 0:  # the constrained MLE: the scale refitted at the clipped shape
+                    sigma = _scale_at_shape(exc - u, xi, sigma)
                 warnings.warn(
-                    f"{name}: fitted {side} tail shape xi={xi:.3g} exceeds max_shape={self.max_shape:g} "
-                    f"({exc.size} exceedances); clipped. Consider a larger tail_fraction or more data.",
+                    f"{name}: fitted {side} tail shape xi={xi_fit:.3g} exceeds max_shape={self.max_shape:g} "
+                    f"({exc.size} exceedances); clipped, scale refitted at xi={xi:g}. Consider a larger "
+                    "tail_fraction or more data.",
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                xi = float(self.max_shape)
             params.append((xi, sigma))
         (self.shape_upper_, self.scale_upper_), (self.shape_lower_, self.scale_lower_) = params
         self.threshold_upper_, self.threshold_lower_ = float(u_hi), float(u_lo)

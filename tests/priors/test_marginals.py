@@ -117,3 +117,25 @@ def test_exponential_tails_at_infinity():
     np.testing.assert_array_equal(m.logsf([np.inf]), [-np.inf])
     z = m.to_normal([-np.inf, np.inf])
     assert np.all(np.isfinite(z)) and z[0] < -30 and z[1] > 30
+
+
+def test_clipped_shape_gets_its_own_scale():
+    # Pareto data with tail index 0.8 (xi = 1.25): the shape is clipped at max_shape = 1 with a warning and
+    # the scale is the maximum-likelihood one at xi = 1 (the nllh there is flat in the scale and no lower
+    # than at the free fit's scale), so the tail is less light than with the free fit's scale kept
+    from heavytail_diffusion.diagnostics.evt.gpd import fit_gpd, gpd_nllh
+
+    x = np.random.default_rng(0).pareto(0.8, size=20_000)
+    with pytest.warns(RuntimeWarning, match="clipped, scale refitted"):
+        m = GPDTailMarginal().fit(x)
+    assert m.shape_upper_ == 1.0
+    u = m.threshold_upper_
+    y = x[x > u] - u
+    free = fit_gpd(x, threshold=u)
+    assert free.shape > 1.1
+    nll = lambda s: gpd_nllh(y, 1.0, s)
+    s = m.scale_upper_
+    assert nll(s) < nll(free.scale) - 1.0
+    assert nll(s) <= min(nll(0.99 * s), nll(1.01 * s))
+    q = np.quantile(x, 0.999)
+    assert abs(m.isf(0.001) - q) < abs(u + free.scale / 1.0 * ((0.001 / 0.05) ** -1.0 - 1) - q)
