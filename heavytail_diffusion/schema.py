@@ -23,7 +23,7 @@ Every numeric kind may carry ``atoms``: values with a point mass (exact zeros, a
 value recorded in many rows). Continuous kinds may carry ``step``: the grid of rounded data (0.01 inch of
 rain); samples are rounded back to it.
 
-Inference rules (:func:`infer_column`; conservative: a lower bound is never invented, only declared)
+Inference rules (:func:`infer_column`; a lower bound only from a point mass at the minimum)
 --------------------------------------------------------------------------------------------------
 1. dates (datetime dtype, or text that parses as dates) -> ``time``; an integer column named like a time
    unit (year, month, day, day_of_year, week, quarter, hour, ...) -> ``time``.
@@ -38,7 +38,10 @@ Inference rules (:func:`infer_column`; conservative: a lower bound is never inve
 6. continuous: all values > 0 -> ``positive``; >= 0 with zeros -> ``nonnegative`` (atom at 0, whatever its
    share); otherwise ``real``.
 7. atoms: any value repeated in more than ``atom_share`` (5%) of the rows becomes an atom; when that value
-   is the column's maximum it is a cap (a policy limit) and becomes the upper limit too.
+   is the column's maximum it is a cap (a policy limit) and becomes the upper limit too; when it is the
+   minimum of a ``real``/``positive`` column it is a floor (a deductible, a reporting threshold): the kind
+   becomes ``bounded`` with that lower limit. A minimum repeated in 1-5% of the rows (and 10 times as often
+   as any other value) is only pointed out in the column's note (declare it).
 8. step: when the remaining values repeat heavily (more than half the rows tie) and all lie on a grid, the
    grid step is recorded (rounded data).
 Declared settings always win; inference only fills in what was not declared.
@@ -497,11 +500,13 @@ def infer_column(
     if x.size == 0:
         return ColumnSpec(name, kind or "real", declared=tuple(dec))
     is_int = bool(np.all(x == np.round(x)))
+    bounds_dec = dec
     if kind is None:
         spec, kind, note = _infer_numeric_kind(name, x, is_int, named, max_integer_codes)
         if spec is not _UNDECIDED:
             return spec
-    lower, upper, atoms_t, note = _bounds_and_atoms(name, x, kind, dec, atom_share, note)
+        kind, bounds_dec, note = _floor(x, kind, dec, atom_share, note)
+    lower, upper, atoms_t, note = _bounds_and_atoms(name, x, kind, bounds_dec, atom_share, note)
     spec = ColumnSpec(name, kind, lower=lower, upper=upper, atoms=atoms_t, declared=tuple(dec),
                       note=note or ("declared" if dec else ""))  # fmt: skip
     _check_support(spec, x, is_int)
@@ -577,6 +582,36 @@ def _infer_numeric_kind(name: str, x: np.ndarray, is_int: bool, named: bool, max
     return _UNDECIDED, "real", ""
 
 
+#: a repeated minimum below the atom share but in more than this share of the rows (and more than 10 times as
+#: frequent as any other value) gets a hint in the column's note: a floor the user may want to declare
+FLOOR_HINT_SHARE = 0.01
+
+
+def _floor(x: np.ndarray, kind: str, dec: dict, atom_share: float, note: str) -> tuple[str, dict, str]:
+    """Rule 7's floor: ``(kind, declarations for the bounds, note)``.
+
+    A continuous (``real``/``positive``) column whose minimum repeats in more than ``atom_share`` of the rows,
+    with no declared lower bound or atoms, has a floor (a deductible, a reporting threshold): it becomes
+    ``bounded`` with ``lower`` = that minimum, which is then an atom (the mirror of a cap). A minimum repeated
+    in more than ``FLOOR_HINT_SHARE`` of the rows and 10 times as often as any other value only gets a hint.
+    """
+    if kind not in ("real", "positive") or "lower" in dec or "atoms" in dec or x.size < 20:
+        return kind, dec, note
+    lo = float(x.min())
+    n_lo = int(np.sum(x == lo))
+    share = n_lo / x.size
+    if share > atom_share and n_lo > 1:
+        note = (note + "; " if note else "") + f"floored: the minimum {lo:g} repeats in {share:.1%} of rows"
+        return "bounded", {**dec, "lower": lo}, note
+    if share > FLOOR_HINT_SHARE:
+        _, counts = np.unique(x[x > lo], return_counts=True)
+        if counts.size and n_lo > 10 * counts.max():
+            note = (note + "; " if note else "") + (
+                f"the minimum {lo:g} repeats in {share:.1%} of rows: if it is a floor, declare bounded:lower={lo:g}"
+            )
+    return kind, dec, note
+
+
 def _bounds_and_atoms(name: str, x: np.ndarray, kind: str, dec: dict, atom_share: float, note: str):
     """Rule 7 and the declared bounds: ``(lower, upper, atoms, note)`` (atoms a sorted tuple)."""
     lower, upper = dec.get("lower"), dec.get("upper")
@@ -597,8 +632,8 @@ def _bounds_and_atoms(name: str, x: np.ndarray, kind: str, dec: dict, atom_share
     if kind == "nonnegative":
         atoms.add(0.0)
     # a cap: the maximum is an atom (a policy limit) -> an upper limit, evidenced by the point mass there
-    # (the minimum is never made a lower limit: lower bounds are only declared)
-    if upper is None and "atoms" not in dec and kind in ("real", "positive", "nonnegative") and atoms and max(atoms) == x.max():
+    # (the minimum of a real/positive column becomes a lower limit in _floor, before this, as a "bounded" kind)
+    if upper is None and "atoms" not in dec and kind in ("real", "positive", "nonnegative", "bounded") and atoms and max(atoms) == x.max():
         upper = float(x.max())
         note = (note + "; " if note else "") + f"capped: the maximum {upper:g} repeats in {np.mean(x == upper):.1%} of rows"
     for b in (lower, upper):

@@ -46,7 +46,7 @@ def test_each_kind_is_inferred():
     assert s["region"].categories == ("east", "north", "south")
     assert s["code"].categories == (1.0, 2.0, 3.0)
     assert s["rain"].step == pytest.approx(0.01) and s["rain"].atoms == (0.0,)
-    assert s["positive"].lower is None  # a lower bound is never invented
+    assert s["positive"].lower is None  # no point mass at its minimum: no lower bound
     assert [sp.name for sp in s.modelled] == [c for c in _frame().columns if c not in ("policy_id", "year", "date")]
 
 
@@ -107,3 +107,23 @@ def test_spec_validation():
         ColumnSpec("x", "bounded", lower=3.0, upper=1.0)
     with pytest.raises(DataError, match="positive column cannot have an atom at 0"):
         ColumnSpec("x", "positive", atoms=(0.0,))
+
+
+def test_a_point_mass_at_the_minimum_is_a_floor():
+    # a deductible: 7% of the losses recorded at exactly 500, none below -> bounded [500, inf) with an atom at
+    # 500 (the mirror of a cap); at 3% only a hint; a minimum seen once, or a declared kind, changes nothing
+    x = 500 + 800 * RNG.pareto(1.8, N)
+    floored = np.where(RNG.random(N) < 0.07, 500.0, x)
+    s = infer_schema(pd.DataFrame({"loss": floored, "other": x}))
+    assert s["loss"].kind == "bounded" and s["loss"].lower == 500.0 and s["loss"].upper is None
+    assert s["loss"].atoms == (500.0,) and "floored" in s["loss"].note
+    assert s["other"].kind == "positive" and s["other"].lower is None and s["other"].atoms == ()
+    capped = np.minimum(floored, np.quantile(floored, 0.93))
+    c = infer_schema(pd.DataFrame({"loss": capped}))["loss"]
+    assert c.kind == "bounded" and c.lower == 500.0 and c.upper == capped.max() and len(c.atoms) == 2
+    hint = infer_schema(pd.DataFrame({"loss": np.where(RNG.random(N) < 0.03, 500.0, x)}))["loss"]
+    assert hint.kind == "positive" and hint.atoms == () and "declare bounded:lower=500" in hint.note
+    signed = infer_schema(pd.DataFrame({"pnl": np.where(RNG.random(N) < 0.08, -1e4, RNG.standard_t(3, N))}))
+    assert signed["pnl"].kind == "bounded" and signed["pnl"].lower == -1e4
+    declared = infer_schema(pd.DataFrame({"loss": floored}), {"loss": {"kind": "positive"}})["loss"]
+    assert declared.kind == "positive" and declared.lower is None
