@@ -182,8 +182,10 @@ class GPDTailMarginal:
                 xi, sigma = float(fit.shape), float(fit.scale)
             except NumericalError as err:  # no interior MLE, e.g. a density rising to a finite endpoint
                 xi, sigma = gpd_moment_start(exc - u, cover_max=True)
+                # a negative moment shape: the tail ends at a finite point (values pile up towards it)
+                why = f"the {side} tail looks bounded (it ends at a finite value); " if xi < 0 else ""
                 warnings.warn(
-                    f"{name}: {side} GPD maximum likelihood failed ({err}); using the method-of-moments "
+                    f"{name}: {side} GPD maximum likelihood failed ({err}); {why}using the method-of-moments "
                     f"fit xi={xi:.3g}, sigma={sigma:.3g} instead",
                     RuntimeWarning,
                     stacklevel=2,

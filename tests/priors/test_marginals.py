@@ -82,7 +82,7 @@ def test_sample_and_density(t3):
 def test_marginal_transform_state_round_trip():
     rng = np.random.default_rng(4)
     X = np.c_[rng.standard_t(3, 3000), rng.normal(size=3000), rng.pareto(2.5, 3000)]
-    with pytest.warns(RuntimeWarning, match="lower GPD maximum likelihood failed"):
+    with pytest.warns(RuntimeWarning, match="lower GPD maximum likelihood failed.*lower tail looks bounded"):
         mt = MarginalTransform().fit(X)  # Lomax lower tail: density rises to the endpoint 0, no MLE
     assert mt.marginals_[2].shape_lower_ < 0 and -0.01 < mt.marginals_[2].isf(1 - 1e-12) <= X[:, 2].min()
     Z = mt.to_normal(X)
