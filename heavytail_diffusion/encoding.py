@@ -594,12 +594,13 @@ class SchemaEncoder:
         C = np.asarray(C, dtype=np.float64)
         shifts, pos = {}, 0
         for c in self.codecs_:
-            S = C[:, pos : pos + c.state_width]
-            S = S[np.isfinite(S).all(axis=1)]
-            if c.state_share and len(S) >= 100:  # several atoms, or categories: each at its training share
-                bias = _state_biases(S, np.asarray(c.state_share))
-                c.state_bias = tuple(float(v) for v in bias)
-                shifts[c.spec.name] = float(np.max(np.abs(bias)))
+            if c.state_share:  # several atoms, or categories: each at its training share
+                S = C[:, pos : pos + c.state_width]
+                S = S[np.isfinite(S).all(axis=1)]
+                if len(S) >= 100:
+                    bias = _state_biases(S, np.asarray(c.state_share))
+                    c.state_bias = tuple(float(v) for v in bias)
+                    shifts[c.spec.name] = float(np.max(np.abs(bias)))
             if c.order:
                 h = C[:, pos]
                 h = h[np.isfinite(h)]

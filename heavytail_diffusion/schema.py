@@ -582,6 +582,11 @@ def _infer_numeric_kind(name: str, x: np.ndarray, is_int: bool, named: bool, max
     return _UNDECIDED, "real", ""
 
 
+def _join_note(note: str, more: str) -> str:
+    """A column's inference note with ``more`` appended ("; "-separated)."""
+    return f"{note}; {more}" if note else more
+
+
 #: a repeated minimum below the atom share but in more than this share of the rows (and more than 10 times as
 #: frequent as any other value) gets a hint in the column's note: a floor the user may want to declare
 FLOOR_HINT_SHARE = 0.01
@@ -601,13 +606,13 @@ def _floor(x: np.ndarray, kind: str, dec: dict, atom_share: float, note: str) ->
     n_lo = int(np.sum(x == lo))
     share = n_lo / x.size
     if share > atom_share and n_lo > 1:
-        note = (note + "; " if note else "") + f"floored: the minimum {lo:g} repeats in {share:.1%} of rows"
+        note = _join_note(note, f"floored: the minimum {lo:g} repeats in {share:.1%} of rows")
         return "bounded", {**dec, "lower": lo}, note
     if share > FLOOR_HINT_SHARE:
         _, counts = np.unique(x[x > lo], return_counts=True)
         if counts.size and n_lo > 10 * counts.max():
-            note = (note + "; " if note else "") + (
-                f"the minimum {lo:g} repeats in {share:.1%} of rows: if it is a floor, declare bounded:lower={lo:g}"
+            note = _join_note(
+                note, f"the minimum {lo:g} repeats in {share:.1%} of rows: if it is a floor, declare bounded:lower={lo:g}"
             )
     return kind, dec, note
 
@@ -635,7 +640,7 @@ def _bounds_and_atoms(name: str, x: np.ndarray, kind: str, dec: dict, atom_share
     # (the minimum of a real/positive column becomes a lower limit in _floor, before this, as a "bounded" kind)
     if upper is None and "atoms" not in dec and kind in ("real", "positive", "nonnegative", "bounded") and atoms and max(atoms) == x.max():
         upper = float(x.max())
-        note = (note + "; " if note else "") + f"capped: the maximum {upper:g} repeats in {np.mean(x == upper):.1%} of rows"
+        note = _join_note(note, f"capped: the maximum {upper:g} repeats in {np.mean(x == upper):.1%} of rows")
     for b in (lower, upper):
         if b is not None and kind != "integer" and np.any(x == b):
             atoms.add(float(b))
